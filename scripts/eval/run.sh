@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Accuracy evaluation: diarize the AMI dev clips and a simulated LibriSpeech set with
+# the voiceflow CLI and score DER with pyannote.metrics.
+#
+#   bash scripts/eval/run.sh [--selftest] [DATA_DIR]        (make eval)
+#
+# DATA_DIR     shared data folder; default $VOICEFLOW_DATA, else ../shared/data
+#              beside the repository.
+# --selftest   check the scorer only (references against themselves and degraded
+#              copies); needs no CLI.
+#
+# Environment:
+#   VOICEFLOW_BIN        CLI binary (default target/release/voiceflow)
+#   VOICEFLOW_EVAL_ARGS  extra arguments for `voiceflow diarize`, e.g. "--latency 5"
+#   VOICEFLOW_EVAL_SETS  sets to run (default "ami-dev sim")
+#   VOICEFLOW_HOME       work folder (default .voiceflow at the repository root):
+#                        eval-venv/ (pinned Python tools), eval/sim/ (simulated set,
+#                        regenerated only when the generator or its seed changes),
+#                        eval/hyp/<set>/ (CLI output and logs), eval/report.json
+#   PYTHON               interpreter used to create the venv (default python3)
+set -euo pipefail
+
+SELFTEST=0
+if [ "${1:-}" = "--selftest" ]; then
+  SELFTEST=1
+  shift
+fi
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DATA_DIR="${1:-${VOICEFLOW_DATA:-$REPO_ROOT/../shared/data}}"
+if [ ! -d "$DATA_DIR/ami-dev" ] || [ ! -d "$DATA_DIR/librispeech" ]; then
+  echo "error: data folder '$DATA_DIR' has no ami-dev/ or librispeech/" >&2
+  echo "       pass it as an argument or set VOICEFLOW_DATA" >&2
+  exit 2
+fi
+DATA_DIR="$(cd "$DATA_DIR" && pwd)"
+
+BIN="${VOICEFLOW_BIN:-$REPO_ROOT/target/release/voiceflow}"
+case "$BIN" in
+  /*) ;;
+  *) BIN="$PWD/$BIN" ;;
+esac
+
+VF_HOME="${VOICEFLOW_HOME:-$REPO_ROOT/.voiceflow}"
+mkdir -p "$VF_HOME"
+VF_HOME="$(cd "$VF_HOME" && pwd)"
+VENV="$VF_HOME/eval-venv"
+EVAL="$VF_HOME/eval"
+REQ="$REPO_ROOT/scripts/requirements-eval.txt"
+SETS="${VOICEFLOW_EVAL_SETS:-ami-dev sim}"
+
+# ---- Python tools (idempotent) -------------------------------------------------
+PY="${PYTHON:-python3}"
+stamp="$( { "$PY" -c 'import sys; print(sys.version)'; cat "$REQ"; } | sha256sum | cut -c1-16)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.voiceflow-stamp" 2>/dev/null)" != "$stamp" ]; then
+  echo "setting up $VENV ..."
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQ"
+  "$VENV/bin/python" -c 'import soundfile as sf; assert "MP3" in sf.available_formats(), "libsndfile without MP3"'
+  echo "$stamp" >"$VENV/.voiceflow-stamp"
+fi
+VPY="$VENV/bin/python"
+
+# ---- simulated set (regenerated only when the generator or seed changed) -------
+mkdir -p "$EVAL"
+case " $SETS " in
+  *" sim "*) "$VPY" "$REPO_ROOT/scripts/eval/simulate.py" --data "$DATA_DIR" --out "$EVAL/sim" ;;
+esac
+
+# set name -> audio/reference folder and UEM
+set_dir() {
+  case "$1" in
+    ami-dev) echo "$DATA_DIR/ami-dev" ;;
+    sim) echo "$EVAL/sim" ;;
+    *) echo "unknown set '$1' (known: ami-dev sim)" >&2; exit 2 ;;
+  esac
+}
+set_uem() {
+  case "$1" in
+    ami-dev) echo "$DATA_DIR/ami-dev/all.uem" ;;
+    sim) echo "$EVAL/sim/all.uem" ;;
+  esac
+}
+
+if [ "$SELFTEST" = 1 ]; then
+  args=()
+  for s in $SETS; do args+=(--set "$s" "$(set_dir "$s")" "$(set_uem "$s")"); done
+  cd "$REPO_ROOT/scripts/eval"
+  exec "$VPY" selftest.py "${args[@]}"
+fi
+
+# ---- diarize -------------------------------------------------------------------
+if [ ! -x "$BIN" ]; then
+  echo "error: CLI binary '$BIN' not found; build it with 'cargo build --release'" >&2
+  echo "       or point VOICEFLOW_BIN at it" >&2
+  exit 2
+fi
+read -r -a EXTRA <<<"${VOICEFLOW_EVAL_ARGS:-}"
+echo "binary: $BIN"
+echo "extra args: ${EXTRA[*]:-(none)}"
+
+commit="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
+if [ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  commit="$commit-dirty"
+fi
+REPORT="$EVAL/report.json"
+rm -f "$REPORT"
+failures=0
+for set in $SETS; do
+  dir="$(set_dir "$set")"
+  uem="$(set_uem "$set")"
+  hyp="$EVAL/hyp/$set"
+  rm -rf "$hyp"
+  mkdir -p "$hyp"
+  # clips = uris of the UEM, in order
+  mapfile -t uris < <(awk 'NF >= 4 && $1 !~ /^#/ { print $1 }' "$uem")
+  wavs=()
+  for u in "${uris[@]}"; do wavs+=("$dir/$u.wav"); done
+  "$VPY" -c 'import sys, soundfile as sf
+for p in sys.argv[1:]:
+    print(p.rsplit("/", 1)[-1][:-4], sf.info(p).duration, sep="\t")' "${wavs[@]}" >"$hyp/durations.tsv"
+  : >"$hyp/timings.tsv"
+  echo
+  echo "diarizing $set: ${#uris[@]} clips ..."
+  for u in "${uris[@]}"; do
+    t0=$EPOCHREALTIME
+    rc=0
+    "$BIN" diarize "$dir/$u.wav" --format rttm "${EXTRA[@]}" >"$hyp/$u.rttm" 2>"$hyp/$u.log" || rc=$?
+    t1=$EPOCHREALTIME
+    dur="$(awk -F'\t' -v u="$u" '$1 == u { print $2 }' "$hyp/durations.tsv")"
+    secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+    if [ "$rc" != 0 ]; then
+      failures=$((failures + 1))
+      echo "  $u: FAILED (exit $rc), scored as empty; last lines of $hyp/$u.log:" >&2
+      tail -n 5 "$hyp/$u.log" | sed 's/^/    /' >&2
+      : >"$hyp/$u.rttm"
+    else
+      printf '%s\t%s\t%s\n' "$u" "$secs" "$dur" >>"$hyp/timings.tsv"
+      printf '  %-12s %7.2f s for %6.1f s of audio\n' "$u" "$secs" "$dur"
+    fi
+  done
+  echo
+  "$VPY" "$REPO_ROOT/scripts/eval/score.py" --ref "$dir" --hyp "$hyp" --uem "$uem" --name "$set" \
+    --report "$REPORT" --timings "$hyp/timings.tsv" \
+    --meta "commit=$commit" --meta "binary=$BIN" --meta "extra_args=${EXTRA[*]:-}" \
+    --meta "data_dir=$DATA_DIR" --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+done
+
+echo
+echo "report: $REPORT"
+if [ "$failures" -gt 0 ]; then
+  echo "error: $failures clip(s) failed to diarize (logs in $EVAL/hyp/)" >&2
+  exit 1
+fi

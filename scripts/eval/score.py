@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Score diarization hypotheses (RTTM) against references with pyannote.metrics.
+
+    python scripts/eval/score.py --ref REF --hyp HYP [--uem FILE] [--name SET]
+                                 [--report report.json] [--timings timings.tsv]
+
+REF and HYP are RTTM files or folders of *.rttm files (any number of uris per file).
+Every uri of the reference is scored; a uri with no hypothesis scores as an empty
+hypothesis (100 % missed speech). Hypothesis uris absent from the reference are
+reported and ignored.
+
+DER (DiarizationErrorRate, skip_overlap=False: overlapped speech is scored) is
+computed at collar 0 and at collar 0.5 s (pyannote's collar is the total width, so
+0.5 s = NIST's +-0.25 s forgiveness around each reference boundary). With --uem only
+the given regions are scored; without it pyannote approximates the region from the
+union of reference and hypothesis extents.
+
+Pooled numbers are the sums of each component over all clips divided by the total
+reference speech (pyannote's abs(metric)), not a mean of per-clip DERs.
+
+--report updates (or creates) a JSON file: report["sets"][SET] = {...}.
+--timings is a tab-separated "uri<TAB>seconds<TAB>audio_seconds" file written by
+run.sh: processing time of the CLI per clip, summarised as real-time factor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+COLLARS = (0.0, 0.5)
+COMPONENTS = ("missed detection", "false alarm", "confusion")
+
+
+def read_rttm(paths: list[Path]) -> dict[str, list[tuple[float, float, str]]]:
+    """uri -> [(start, duration, label)] from SPEAKER lines. UTF-8, tolerant of spacing."""
+    out: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                fields = line.split()
+                if not fields or fields[0].startswith("#") or fields[0] != "SPEAKER":
+                    continue
+                if len(fields) < 8:
+                    raise SystemExit(f"{path}:{lineno}: malformed SPEAKER line: {line.rstrip()}")
+                try:
+                    start, dur = float(fields[3]), float(fields[4])
+                except ValueError as e:
+                    raise SystemExit(f"{path}:{lineno}: bad time: {line.rstrip()}") from e
+                if dur < 0:
+                    raise SystemExit(f"{path}:{lineno}: negative duration: {line.rstrip()}")
+                if dur > 0:
+                    out[fields[1]].append((start, dur, fields[7]))
+    return out
+
+
+def rttm_files(p: Path) -> list[Path]:
+    if p.is_dir():
+        return sorted(p.glob("*.rttm"))
+    if p.exists():
+        return [p]
+    raise SystemExit(f"not found: {p}")
+
+
+def read_uem(path: Path) -> dict[str, list[tuple[float, float]]]:
+    out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 4 and not fields[0].startswith("#"):
+                out[fields[0]].append((float(fields[2]), float(fields[3])))
+    return out
+
+
+def read_timings(path: Path) -> dict[str, tuple[float, float]]:
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) >= 3:
+                out[fields[0]] = (float(fields[1]), float(fields[2]))
+    return out
+
+
+def annotation(uri: str, segs: list[tuple[float, float, str]]):
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation(uri=uri)
+    for i, (start, dur, label) in enumerate(segs):
+        ann[Segment(start, start + dur), str(i)] = label
+    # merge overlapping or touching segments of the same label: pyannote would
+    # otherwise count a speaker twice where two of its segments overlap
+    return ann.support()
+
+
+def pct(x: float) -> float:
+    return round(100.0 * x, 2)
+
+
+def score(
+    ref: dict[str, list[tuple[float, float, str]]],
+    hyp: dict[str, list[tuple[float, float, str]]],
+    uem: dict[str, list[tuple[float, float]]] | None,
+) -> dict:
+    from pyannote.core import Segment, Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    result: dict = {"clips": {}, "pooled": {}}
+    metrics = {c: DiarizationErrorRate(collar=c, skip_overlap=False) for c in COLLARS}
+    for uri in sorted(ref):
+        r = annotation(uri, ref[uri])
+        h = annotation(uri, hyp.get(uri, []))
+        u = None
+        if uem is not None:
+            if uri not in uem:
+                raise SystemExit(f"uri {uri} has no UEM entry")
+            u = Timeline([Segment(a, b) for a, b in uem[uri]], uri=uri)
+        clip = {
+            "ref_speakers": len(r.labels()),
+            "hyp_speakers": len(h.labels()),
+            "hyp_missing": uri not in hyp,
+        }
+        for c, m in metrics.items():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "uem was approximated" when no UEM is given
+                d = m(r, h, uem=u, detailed=True)
+            total = d["total"]
+            clip[f"collar_{c}"] = {
+                "speech_s": round(total, 3),
+                "der": pct(d["diarization error rate"]),
+                "missed": pct(d["missed detection"] / total) if total else 0.0,
+                "false_alarm": pct(d["false alarm"] / total) if total else 0.0,
+                "confusion": pct(d["confusion"] / total) if total else 0.0,
+            }
+        result["clips"][uri] = clip
+    for c, m in metrics.items():
+        total = m["total"]
+        result["pooled"][f"collar_{c}"] = {
+            "speech_s": round(total, 3),
+            "der": pct(abs(m)),
+            "missed": pct(m["missed detection"] / total) if total else 0.0,
+            "false_alarm": pct(m["false alarm"] / total) if total else 0.0,
+            "confusion": pct(m["confusion"] / total) if total else 0.0,
+        }
+    result["extra_hyp_uris"] = sorted(set(hyp) - set(ref))
+    return result
+
+
+def print_table(name: str, res: dict, file=sys.stdout) -> None:
+    cols = [f"collar_{c}" for c in COLLARS]
+    groups = "|".join(f"{'collar ' + format(c, 'g') + ' s (%)':^33}" for c in COLLARS)
+    head1 = f"{'':<14}{'spk':>8}{'ref':>8} |{groups}"
+    head2 = f"{'clip':<14}{'ref/hyp':>8}{'(s)':>8} |" + "|".join(
+        f" {'DER':>7} {'miss':>7} {'FA':>7} {'conf':>7} " for _ in COLLARS
+    )
+    print(f"== {name} ==", file=file)
+    print(head1, file=file)
+    print(head2, file=file)
+
+    def row(label: str, spk: str, d: dict) -> str:
+        return f"{label:<14}{spk:>8}{d[cols[0]]['speech_s']:>8.1f} |" + "|".join(
+            f" {d[k]['der']:>7.2f} {d[k]['missed']:>7.2f} {d[k]['false_alarm']:>7.2f} {d[k]['confusion']:>7.2f} "
+            for k in cols
+        )
+
+    for uri, clip in res["clips"].items():
+        spk = f"{clip['ref_speakers']}/{clip['hyp_speakers']}" + ("!" if clip["hyp_missing"] else "")
+        print(row(uri, spk, clip), file=file)
+    print("-" * len(head2), file=file)
+    print(row("POOLED", "", res["pooled"]), file=file)
+    print("ref (s) = scored reference speaker time at collar 0 (overlapped speech counts once per speaker)", file=file)
+    if any(c["hyp_missing"] for c in res["clips"].values()):
+        print("! = no hypothesis for this clip (scored as empty)", file=file)
+    if res["extra_hyp_uris"]:
+        print(f"hypothesis uris not in the reference (ignored): {', '.join(res['extra_hyp_uris'])}", file=file)
+    if "speed" in res:
+        s = res["speed"]
+        print(
+            f"speed: {s['processing_s']:.1f} s for {s['audio_s']:.1f} s of audio, "
+            f"real-time factor {s['rtf']:.4f} (lower is faster)",
+            file=file,
+        )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ref", type=Path, required=True, help="reference RTTM file or folder")
+    ap.add_argument("--hyp", type=Path, required=True, help="hypothesis RTTM file or folder")
+    ap.add_argument("--uem", type=Path, help="UEM file (uri channel start end)")
+    ap.add_argument("--name", default="set", help="name of the set in the table and the report")
+    ap.add_argument("--report", type=Path, help="JSON report to create or update")
+    ap.add_argument("--timings", type=Path, help="uri<TAB>processing_s<TAB>audio_s per clip")
+    ap.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="stored in the report")
+    args = ap.parse_args()
+
+    ref = read_rttm(rttm_files(args.ref))
+    if not ref:
+        raise SystemExit(f"no reference SPEAKER lines in {args.ref}")
+    hyp = read_rttm(rttm_files(args.hyp))
+    uem = read_uem(args.uem) if args.uem else None
+    # a reference uri listed in the UEM but with no speech has no RTTM lines: score it too
+    if uem:
+        for uri in uem:
+            ref.setdefault(uri, [])
+    res = score(ref, hyp, uem)
+    res["uem"] = str(args.uem) if args.uem else None
+    if args.timings and args.timings.exists():
+        t = read_timings(args.timings)
+        proc = sum(v[0] for v in t.values())
+        audio = sum(v[1] for v in t.values())
+        res["speed"] = {
+            "processing_s": round(proc, 3),
+            "audio_s": round(audio, 3),
+            "rtf": round(proc / audio, 5) if audio else None,
+            "per_clip": {k: {"processing_s": v[0], "audio_s": v[1]} for k, v in sorted(t.items())},
+        }
+    for kv in args.meta:
+        k, _, v = kv.partition("=")
+        res.setdefault("meta", {})[k] = v
+    print_table(args.name, res)
+    if args.report:
+        report = {}
+        if args.report.exists():
+            report = json.loads(args.report.read_text(encoding="utf-8"))
+        report.setdefault("sets", {})[args.name] = res
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+//! `voiceflow`: diarize a WAV file, or benchmark the streaming engine on one.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use voiceflow::audio::{read_wav, WavAudio};
+use voiceflow::pipeline::{to_json, to_rttm, to_text};
+use voiceflow::{Config, Error, Model, ModelOptions, Segment, Session};
+
+#[derive(Parser)]
+#[command(
+    name = "voiceflow",
+    version,
+    about = "Streaming speaker diarization: who spoke when"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Diarize a WAV file by streaming it through a session in small chunks.
+    Diarize {
+        audio: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Measure speed and memory on a WAV file; prints a JSON report.
+    Bench {
+        audio: PathBuf,
+        /// Loop the file until this many minutes of audio have been streamed.
+        #[arg(long, default_value_t = 0.0)]
+        loop_minutes: f64,
+        /// Extra sessions opened on the same model to measure per-session memory.
+        #[arg(long, default_value_t = 8)]
+        extra_sessions: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Rttm,
+    Json,
+    Text,
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// Seconds behind the newest audio after which segments are final.
+    #[arg(long)]
+    latency: Option<f32>,
+    /// Seconds between windows.
+    #[arg(long)]
+    step: Option<f32>,
+    /// Exact number of speakers, when known.
+    #[arg(long, conflicts_with_all = ["min_speakers", "max_speakers"])]
+    num_speakers: Option<u32>,
+    #[arg(long)]
+    min_speakers: Option<u32>,
+    #[arg(long)]
+    max_speakers: Option<u32>,
+    /// New-speaker threshold (cosine distance).
+    #[arg(long)]
+    delta_new: Option<f32>,
+    /// Segmentation model (a `vad` or `segmentation` ONNX file); default: silero VAD.
+    #[arg(long)]
+    segmentation: Option<PathBuf>,
+    /// Embedding model; default: the GE2E speaker encoder.
+    #[arg(long)]
+    embedding: Option<PathBuf>,
+    /// Input chunk pushed per call, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    chunk_ms: u32,
+}
+
+impl EngineArgs {
+    fn config(&self) -> Config {
+        let mut c = Config::default();
+        let set = |slot: &mut f32, v: Option<f32>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        set(&mut c.latency, self.latency);
+        set(&mut c.step, self.step);
+        set(&mut c.delta_new, self.delta_new);
+        c.num_speakers = self.num_speakers;
+        if let Some(v) = self.min_speakers {
+            c.min_speakers = v;
+        }
+        if let Some(v) = self.max_speakers {
+            c.max_speakers = v;
+        }
+        c
+    }
+
+    fn open_model(&self) -> Result<Arc<Model>, Error> {
+        let options = ModelOptions {
+            segmentation: self.segmentation.clone(),
+            embedding: self.embedding.clone(),
+            ..ModelOptions::default()
+        };
+        Model::open(&options).map(Arc::new)
+    }
+
+    fn chunk_frames(&self, audio: &WavAudio) -> usize {
+        (audio.sample_rate as usize * self.chunk_ms.max(1) as usize / 1000).max(1)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Diarize {
+            audio,
+            format,
+            engine,
+        } => diarize(&audio, format, &engine),
+        Command::Bench {
+            audio,
+            loop_minutes,
+            extra_sessions,
+            engine,
+        } => bench(&audio, loop_minutes, extra_sessions, &engine),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("voiceflow: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn diarize(path: &Path, format: Format, engine: &EngineArgs) -> Result<(), Error> {
+    let audio = read_wav(path)?;
+    let model = engine.open_model()?;
+    let mut session = Session::new(model, engine.config())?;
+    let channels = usize::from(audio.channels.max(1));
+    let chunk = engine.chunk_frames(&audio) * channels;
+    let progress = if audio.duration_seconds() > 60.0 {
+        let bar = ProgressBar::new(audio.samples.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} diarizing [{bar:40}] {percent}% ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut segments: Vec<Segment> = Vec::new();
+    for piece in audio.samples.chunks(chunk) {
+        session.push(piece, audio.sample_rate, u32::from(audio.channels))?;
+        segments.extend(session.poll());
+        progress.inc(piece.len() as u64);
+    }
+    session.flush()?;
+    segments.extend(session.poll());
+    progress.finish_and_clear();
+    let uri = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match format {
+        Format::Rttm => print!("{}", to_rttm(&uri, &segments)),
+        Format::Json => println!("{}", to_json(&uri, &segments)),
+        Format::Text => print!("{}", to_text(&segments)),
+    }
+    Ok(())
+}
+
+/// Resident and peak memory of this process, in bytes (Linux `/proc`).
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn percentile(sorted: &[f32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
+    f64::from(sorted[idx])
+}
+
+fn bench(
+    path: &Path,
+    loop_minutes: f64,
+    extra_sessions: usize,
+    engine: &EngineArgs,
+) -> Result<(), Error> {
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let audio = read_wav(path)?;
+    let (rss_start, _) = memory();
+    let load_started = Instant::now();
+    let model = engine.open_model()?;
+    let load_seconds = load_started.elapsed().as_secs_f64();
+    let (rss_model, _) = memory();
+
+    let mut session = Session::new(Arc::clone(&model), engine.config())?;
+    session.record_step_times(true);
+    let channels = usize::from(audio.channels.max(1));
+    let chunk = engine.chunk_frames(&audio) * channels;
+    let target_seconds = (loop_minutes * 60.0).max(audio.duration_seconds());
+    let total_samples = (target_seconds * f64::from(audio.sample_rate)) as usize * channels;
+    let tenth = (total_samples / 10).max(1);
+    let mut step_times: Vec<f32> = Vec::new();
+    let mut pushed = 0usize;
+    let mut segments = 0usize;
+    let mut first_segment: Option<f64> = None;
+    let mut rss_first_tenth = None;
+    let started = Instant::now();
+    while pushed < total_samples {
+        let offset = pushed % audio.samples.len();
+        let take = chunk
+            .min(audio.samples.len() - offset)
+            .min(total_samples - pushed);
+        session.push(
+            &audio.samples[offset..offset + take],
+            audio.sample_rate,
+            audio.channels.into(),
+        )?;
+        pushed += take;
+        let got = session.poll().len();
+        if got > 0 && first_segment.is_none() {
+            first_segment = Some(started.elapsed().as_secs_f64());
+        }
+        segments += got;
+        if rss_first_tenth.is_none() && pushed >= tenth {
+            rss_first_tenth = Some(memory().0);
+        }
+        if step_times.len() < 1_000_000 {
+            step_times.extend(session.take_step_times());
+        }
+    }
+    session.flush()?;
+    segments += session.poll().len();
+    let compute = started.elapsed().as_secs_f64();
+    let (rss_end, _) = memory();
+    step_times.extend(session.take_step_times());
+    step_times.sort_by(f32::total_cmp);
+
+    // Memory of additional streams on the same model, each warmed up with 10 s of audio.
+    let warm = (10 * audio.sample_rate as usize * channels).min(audio.samples.len());
+    let mut extra = Vec::new();
+    for _ in 0..extra_sessions {
+        let mut s = Session::new(Arc::clone(&model), engine.config())?;
+        s.push(
+            &audio.samples[..warm],
+            audio.sample_rate,
+            audio.channels.into(),
+        )?;
+        extra.push(s);
+    }
+    let (rss_extra, peak) = memory();
+    let stats = session.stats();
+    let report = serde_json::json!({
+        "audio": path.display().to_string(),
+        "model": model.describe(),
+        "audio_seconds": stats.audio_seconds,
+        "threads": 1,
+        "model_load_seconds": load_seconds,
+        "compute_seconds": compute,
+        "real_time_factor": compute / stats.audio_seconds.max(1e-9),
+        "steps": stats.steps,
+        "step_ms": {
+            "p50": percentile(&step_times, 0.50) * 1e3,
+            "p95": percentile(&step_times, 0.95) * 1e3,
+            "p99": percentile(&step_times, 0.99) * 1e3,
+            "max": percentile(&step_times, 1.0) * 1e3,
+        },
+        "embeddings": stats.embeddings,
+        "embedding_calls": stats.embedding_calls,
+        "speakers": stats.speakers_confirmed,
+        "segments": segments,
+        "time_to_first_segment_seconds": first_segment,
+        "rss_mb": {
+            "before_model": mb(rss_start),
+            "with_model": mb(rss_model),
+            "first_tenth": mb(rss_first_tenth.unwrap_or(rss_end)),
+            "end": mb(rss_end),
+            "growth_first_to_last_tenth": mb(rss_end) - mb(rss_first_tenth.unwrap_or(rss_end)),
+            "peak": mb(peak),
+            "per_extra_session": if extra_sessions > 0 {
+                (mb(rss_extra) - mb(rss_end)) / extra_sessions as f64
+            } else {
+                0.0
+            },
+        },
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(())
+}

@@ -1,0 +1,612 @@
+//! The C ABI: the only `unsafe extern "C"` code of the crate.
+//!
+//! Every exported function runs inside [`boundary`]: panics are caught and become
+//! `VF_ERR_INTERNAL` (the session they happened in is marked unusable), every pointer is
+//! checked, outputs are written only on success, and the reason of every failure is kept
+//! for `vf_last_error()` on the calling thread.
+#![allow(non_camel_case_types)]
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error::{Error, Result, Status};
+use crate::models::{Model, ModelOptions};
+use crate::pipeline::{Segment, Session};
+
+/// Result code of every fallible function: `VF_OK` (0) or a negative `VF_ERR_*` code.
+pub type vf_status = i32;
+
+/// Success.
+pub const VF_OK: vf_status = 0;
+/// A required pointer argument was NULL.
+pub const VF_ERR_NULL_POINTER: vf_status = -1;
+/// An argument was out of range or malformed.
+pub const VF_ERR_INVALID_ARGUMENT: vf_status = -2;
+/// A configuration field is invalid; vf_last_error() names it.
+pub const VF_ERR_INVALID_CONFIG: vf_status = -3;
+/// ONNX Runtime is missing, unloadable or older than 1.31.
+pub const VF_ERR_RUNTIME_UNAVAILABLE: vf_status = -4;
+/// A model file is missing, unreadable or breaks the model contract.
+pub const VF_ERR_MODEL: vf_status = -5;
+/// ONNX Runtime failed while running a model; the session is stopped.
+pub const VF_ERR_INFERENCE: vf_status = -6;
+/// NaN or infinite samples; nothing was consumed.
+pub const VF_ERR_INVALID_AUDIO: vf_status = -7;
+/// Rate outside 8000..=192000 Hz, or changed mid-stream; nothing was consumed.
+pub const VF_ERR_UNSUPPORTED_SAMPLE_RATE: vf_status = -8;
+/// Not allowed now (push after flush, or the session stopped after a failure).
+pub const VF_ERR_INVALID_STATE: vf_status = -9;
+/// A panic was caught; the session it happened in is unusable.
+pub const VF_ERR_INTERNAL: vf_status = -10;
+/// A file could not be read or written.
+pub const VF_ERR_IO: vf_status = -11;
+
+pub const VF_VERSION_MAJOR: u32 = 0;
+pub const VF_VERSION_MINOR: u32 = 1;
+pub const VF_VERSION_PATCH: u32 = 0;
+/// Bumped whenever a binary built against an older header could break.
+pub const VF_ABI_VERSION: u32 = 1;
+
+/// A loaded pair of segmentation and embedding models.
+pub struct vf_model {
+    inner: Arc<Model>,
+}
+
+/// Settings for new sessions. Every field has a default; see `vf_config_set_float`.
+pub struct vf_config {
+    inner: Config,
+}
+
+/// One audio stream being diarized.
+pub struct vf_session {
+    inner: Session,
+    /// Set when a panic was caught inside a call on this session.
+    poisoned: bool,
+}
+
+/// One final speaker turn.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct vf_segment {
+    /// Speaker id, dense from 0 in order of appearance in this stream.
+    pub speaker: u32,
+    /// Always 0; keeps the layout explicit.
+    pub reserved: u32,
+    /// Start, in seconds from the start of the stream.
+    pub start: f64,
+    /// End, in seconds from the start of the stream.
+    pub end: f64,
+}
+
+impl From<Segment> for vf_segment {
+    fn from(s: Segment) -> Self {
+        vf_segment {
+            speaker: s.speaker,
+            reserved: 0,
+            start: s.start,
+            end: s.end,
+        }
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: &str) {
+    let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = text);
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs `f`, turning errors and panics into status codes and the thread's last error.
+fn boundary(function: &str, f: impl FnOnce() -> Result<()>) -> vf_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => VF_OK,
+        Ok(Err(e)) => {
+            set_last_error(&format!("{function}: {}", e.message()));
+            e.status() as vf_status
+        }
+        Err(payload) => {
+            set_last_error(&format!(
+                "{function}: internal error: {}",
+                panic_message(payload.as_ref())
+            ));
+            VF_ERR_INTERNAL
+        }
+    }
+}
+
+fn null(what: &str) -> Error {
+    Error::new(Status::NullPointer, format!("{what} is NULL"))
+}
+
+/// Borrows a session for the length of a call, refusing poisoned ones and poisoning it
+/// if the call panics.
+fn with_session(
+    function: &str,
+    session: *mut vf_session,
+    f: impl FnOnce(&mut Session) -> Result<()>,
+) -> vf_status {
+    // SAFETY: the caller passes a pointer from vf_session_create, not yet destroyed,
+    // used from one thread at a time (the documented contract).
+    let Some(handle) = (unsafe { session.as_mut() }) else {
+        return boundary(function, || Err(null("session")));
+    };
+    if handle.poisoned {
+        return boundary(function, || {
+            Err(Error::new(
+                Status::Internal,
+                "session is unusable after an internal error; destroy it",
+            ))
+        });
+    }
+    let status = boundary(function, || f(&mut handle.inner));
+    if status == VF_ERR_INTERNAL {
+        handle.poisoned = true;
+    }
+    status
+}
+
+fn path_arg(what: &str, ptr: *const c_char) -> Result<Option<PathBuf>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL, and the caller promises a NUL-terminated string for the call.
+    let text = unsafe { CStr::from_ptr(ptr) }.to_str().map_err(|_| {
+        Error::new(
+            Status::InvalidArgument,
+            format!("{what} is not valid UTF-8"),
+        )
+    })?;
+    Ok(Some(PathBuf::from(text)))
+}
+
+fn str_arg<'a>(what: &str, ptr: *const c_char) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(null(what));
+    }
+    // SAFETY: non-NULL, NUL-terminated by contract, only used during the call.
+    unsafe { CStr::from_ptr(ptr) }.to_str().map_err(|_| {
+        Error::new(
+            Status::InvalidArgument,
+            format!("{what} is not valid UTF-8"),
+        )
+    })
+}
+
+/// Borrows `count` elements at `ptr`; NULL is allowed only when `count` is 0.
+fn slice_arg<'a, T>(what: &str, ptr: *const T, count: usize) -> Result<&'a [T]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(null(what));
+    }
+    if count > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(Error::new(
+            Status::InvalidArgument,
+            format!("{what}: count {count} is too large"),
+        ));
+    }
+    // SAFETY: non-NULL and, by contract, valid for `count` reads during the call.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
+// ---------------------------------------------------------------------------------------
+// Library
+
+/// Static text describing `status` (never NULL; unknown codes get a generic text).
+/// The returned string lives for the whole program and must not be freed.
+#[no_mangle]
+pub extern "C" fn vf_status_str(status: vf_status) -> *const c_char {
+    let text = Status::from_code(status).map_or(c"unknown status code", Status::description_c);
+    text.as_ptr()
+}
+
+/// Detailed message of the last failing call on this thread ("" if none). The pointer
+/// stays valid until the next failing call on the same thread; do not free it.
+#[no_mangle]
+pub extern "C" fn vf_last_error() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// Library version as static text, e.g. "0.1.0". Do not free.
+#[no_mangle]
+pub extern "C" fn vf_version() -> *const c_char {
+    static VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
+    VERSION.as_ptr()
+}
+
+/// ABI version of the loaded library; compare it with `VF_ABI_VERSION` of your header.
+#[no_mangle]
+pub extern "C" fn vf_abi_version() -> u32 {
+    VF_ABI_VERSION
+}
+
+/// Loads ONNX Runtime from `library_path` (NULL: `ORT_DYLIB_PATH`, then the set-up
+/// folder). Optional: `vf_model_open` loads it on first use. Once loaded, the library
+/// stays for the life of the process and later calls return `VF_OK` without reloading.
+/// `library_path` is borrowed for the call only.
+#[no_mangle]
+pub extern "C" fn vf_runtime_load(library_path: *const c_char) -> vf_status {
+    boundary("vf_runtime_load", || {
+        let path = path_arg("library_path", library_path)?;
+        crate::runtime::environment(path.as_deref()).map(|_| ())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Model
+
+/// Opens the segmentation and embedding models (NULL path: the default model from the
+/// set-up folder) with `intra_threads` inference threads (0 means 1). On success
+/// `*out_model` receives a new model that the caller frees once with `vf_model_free`;
+/// on failure `*out_model` is untouched. Paths are borrowed for the call only.
+/// Thread safety: a model is immutable and may be used from any number of threads.
+#[no_mangle]
+pub extern "C" fn vf_model_open(
+    segmentation_path: *const c_char,
+    embedding_path: *const c_char,
+    intra_threads: u32,
+    out_model: *mut *mut vf_model,
+) -> vf_status {
+    boundary("vf_model_open", || {
+        if out_model.is_null() {
+            return Err(null("out_model"));
+        }
+        let options = ModelOptions {
+            segmentation: path_arg("segmentation_path", segmentation_path)?,
+            embedding: path_arg("embedding_path", embedding_path)?,
+            runtime_library: None,
+            intra_threads: intra_threads.max(1) as usize,
+        };
+        let model = Box::new(vf_model {
+            inner: Arc::new(Model::open(&options)?),
+        });
+        // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
+        unsafe { *out_model = Box::into_raw(model) };
+        Ok(())
+    })
+}
+
+/// Frees a model. Sessions created from it keep their own reference and stay usable;
+/// the memory goes when the last of them is destroyed. NULL is a no-op. Call once.
+#[no_mangle]
+pub extern "C" fn vf_model_free(model: *mut vf_model) {
+    if !model.is_null() {
+        // SAFETY: from vf_model_open, freed once by contract.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(model) })));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Config
+
+/// Creates a configuration holding the defaults. The caller frees it once with
+/// `vf_config_free`; it may be freed right after the sessions that use it are created.
+#[no_mangle]
+pub extern "C" fn vf_config_new(out_config: *mut *mut vf_config) -> vf_status {
+    boundary("vf_config_new", || {
+        if out_config.is_null() {
+            return Err(null("out_config"));
+        }
+        let config = Box::new(vf_config {
+            inner: Config::default(),
+        });
+        // SAFETY: checked non-NULL; writable slot by contract.
+        unsafe { *out_config = Box::into_raw(config) };
+        Ok(())
+    })
+}
+
+/// Frees a configuration. NULL is a no-op. Call once.
+#[no_mangle]
+pub extern "C" fn vf_config_free(config: *mut vf_config) {
+    if !config.is_null() {
+        // SAFETY: from vf_config_new, freed once by contract.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(config) })));
+    }
+}
+
+/// Sets a numeric field by name. Keys (seconds unless noted): "latency", "step",
+/// "vad_window", "tau_active" (0..1), "delta_new" (cosine distance), "rho_update",
+/// "min_embedding_speech", "onset" (0..1), "offset" (0..1), "min_duration_on",
+/// "min_duration_off", "min_new_speaker_speech", and the speaker counts
+/// "num_speakers" (0 = unknown), "min_speakers", "max_speakers".
+/// An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
+/// `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
+#[no_mangle]
+pub extern "C" fn vf_config_set_float(
+    config: *mut vf_config,
+    key: *const c_char,
+    value: f64,
+) -> vf_status {
+    boundary("vf_config_set_float", || {
+        // SAFETY: pointer from vf_config_new, not shared across threads during the call.
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        let key = str_arg("key", key)?;
+        let c = &mut config.inner;
+        let count = |v: f64| -> u32 {
+            if v.is_finite() && v >= 0.0 && v <= f64::from(u32::MAX) {
+                v as u32
+            } else {
+                u32::MAX
+            }
+        };
+        let v = value as f32;
+        match key {
+            "latency" => c.latency = v,
+            "step" => c.step = v,
+            "vad_window" => c.vad_window = v,
+            "tau_active" => c.tau_active = v,
+            "delta_new" => c.delta_new = v,
+            "rho_update" => c.rho_update = v,
+            "min_embedding_speech" => c.min_embedding_speech = v,
+            "onset" => c.onset = v,
+            "offset" => c.offset = v,
+            "min_duration_on" => c.min_duration_on = v,
+            "min_duration_off" => c.min_duration_off = v,
+            "min_new_speaker_speech" => c.min_new_speaker_speech = v,
+            "num_speakers" => {
+                c.num_speakers = Some(count(value)).filter(|&n| n != 0 || value != 0.0)
+            }
+            "min_speakers" => c.min_speakers = count(value),
+            "max_speakers" => c.max_speakers = count(value),
+            other => {
+                return Err(Error::new(
+                    Status::InvalidArgument,
+                    format!("unknown config key {other:?}"),
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Session
+
+/// Creates a session on `model` with `config` (NULL: defaults). The configuration is
+/// validated here: an invalid field gives `VF_ERR_INVALID_CONFIG` and `vf_last_error()`
+/// names it. On success `*out_session` receives a session that the caller destroys once
+/// with `vf_session_destroy`; `model` and `config` may be freed afterwards.
+/// Thread safety: a session may move between threads but must not be used by two
+/// threads at once; different sessions are independent.
+#[no_mangle]
+pub extern "C" fn vf_session_create(
+    model: *const vf_model,
+    config: *const vf_config,
+    out_session: *mut *mut vf_session,
+) -> vf_status {
+    boundary("vf_session_create", || {
+        // SAFETY: pointers from vf_model_open / vf_config_new, valid during the call.
+        let model = unsafe { model.as_ref() }.ok_or_else(|| null("model"))?;
+        if out_session.is_null() {
+            return Err(null("out_session"));
+        }
+        let config = unsafe { config.as_ref() }
+            .map(|c| c.inner.clone())
+            .unwrap_or_default();
+        let session = Box::new(vf_session {
+            inner: Session::new(Arc::clone(&model.inner), config)?,
+            poisoned: false,
+        });
+        // SAFETY: checked non-NULL; writable slot by contract.
+        unsafe { *out_session = Box::into_raw(session) };
+        Ok(())
+    })
+}
+
+/// Pushes `count` interleaved f32 samples (`count` a multiple of `channels`, values in
+/// -1..1) at `sample_rate` Hz (8000..=192000; the same for the whole stream),
+/// `channels` 1..=32 (averaged to mono). A rejected push (NaN/Inf samples:
+/// `VF_ERR_INVALID_AUDIO`; bad or changed rate: `VF_ERR_UNSUPPORTED_SAMPLE_RATE`; after
+/// flush: `VF_ERR_INVALID_STATE`) consumes nothing and the session stays usable.
+/// `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
+/// call only.
+#[no_mangle]
+pub extern "C" fn vf_session_push_samples(
+    session: *mut vf_session,
+    samples: *const f32,
+    count: usize,
+    sample_rate: u32,
+    channels: u32,
+) -> vf_status {
+    with_session("vf_session_push_samples", session, |s| {
+        let samples = slice_arg("samples", samples, count)?;
+        s.push(samples, sample_rate, channels)
+    })
+}
+
+/// Same as `vf_session_push_samples` for 16-bit PCM samples.
+#[no_mangle]
+pub extern "C" fn vf_session_push_samples_i16(
+    session: *mut vf_session,
+    samples: *const i16,
+    count: usize,
+    sample_rate: u32,
+    channels: u32,
+) -> vf_status {
+    with_session("vf_session_push_samples_i16", session, |s| {
+        let samples = slice_arg("samples", samples, count)?;
+        s.push_i16(samples, sample_rate, channels)
+    })
+}
+
+/// Copies up to `capacity` final segments, in start order, into `out` (caller-owned
+/// array) and writes how many to `*out_count`. Segments that do not fit stay queued for
+/// the next call; a returned segment never changes and is never returned again.
+/// `capacity == 0` only reports 0 (`out` may then be NULL).
+#[no_mangle]
+pub extern "C" fn vf_session_poll_segments(
+    session: *mut vf_session,
+    out: *mut vf_segment,
+    capacity: usize,
+    out_count: *mut usize,
+) -> vf_status {
+    with_session("vf_session_poll_segments", session, |s| {
+        if out_count.is_null() {
+            return Err(null("out_count"));
+        }
+        if capacity > 0 && out.is_null() {
+            return Err(null("out"));
+        }
+        let mut n = 0;
+        while n < capacity {
+            let Some(segment) = s.next_segment() else {
+                break;
+            };
+            // SAFETY: `out` is non-NULL and valid for `capacity` writes by contract.
+            unsafe { out.add(n).write(segment.into()) };
+            n += 1;
+        }
+        // SAFETY: checked non-NULL.
+        unsafe { *out_count = n };
+        Ok(())
+    })
+}
+
+/// Writes the number of final segments waiting to be polled to `*out_count`.
+#[no_mangle]
+pub extern "C" fn vf_session_pending_segments(
+    session: *mut vf_session,
+    out_count: *mut usize,
+) -> vf_status {
+    with_session("vf_session_pending_segments", session, |s| {
+        if out_count.is_null() {
+            return Err(null("out_count"));
+        }
+        // SAFETY: checked non-NULL.
+        unsafe { *out_count = s.pending_segments() };
+        Ok(())
+    })
+}
+
+/// Ends the stream: processes the buffered tail and closes open segments, which then
+/// become pollable. Later pushes fail with `VF_ERR_INVALID_STATE`; flushing again is a
+/// no-op.
+#[no_mangle]
+pub extern "C" fn vf_session_flush(session: *mut vf_session) -> vf_status {
+    with_session("vf_session_flush", session, |s| s.flush())
+}
+
+/// Destroys a session and everything it owns (unpolled segments are discarded). NULL is
+/// a no-op. Call once per session.
+#[no_mangle]
+pub extern "C" fn vf_session_destroy(session: *mut vf_session) {
+    if !session.is_null() {
+        // SAFETY: from vf_session_create, destroyed once by contract.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(session) })));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        unsafe { CStr::from_ptr(vf_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn status_constants_match_the_rust_codes() {
+        let constants = [
+            VF_OK,
+            VF_ERR_NULL_POINTER,
+            VF_ERR_INVALID_ARGUMENT,
+            VF_ERR_INVALID_CONFIG,
+            VF_ERR_RUNTIME_UNAVAILABLE,
+            VF_ERR_MODEL,
+            VF_ERR_INFERENCE,
+            VF_ERR_INVALID_AUDIO,
+            VF_ERR_UNSUPPORTED_SAMPLE_RATE,
+            VF_ERR_INVALID_STATE,
+            VF_ERR_INTERNAL,
+            VF_ERR_IO,
+        ];
+        let codes: Vec<i32> = Status::ALL.iter().map(|s| *s as i32).collect();
+        assert_eq!(constants.to_vec(), codes);
+    }
+
+    #[test]
+    fn status_texts_cover_every_code() {
+        for s in Status::ALL {
+            let text = unsafe { CStr::from_ptr(vf_status_str(s as i32)) }
+                .to_str()
+                .unwrap();
+            assert_eq!(text, s.description());
+        }
+        assert!(!vf_status_str(12345).is_null());
+        assert_eq!(
+            unsafe { CStr::from_ptr(vf_version()) }.to_str().unwrap(),
+            crate::VERSION
+        );
+        assert_eq!(vf_abi_version(), VF_ABI_VERSION);
+    }
+
+    #[test]
+    fn null_pointers_are_reported_not_dereferenced() {
+        assert_eq!(vf_session_flush(std::ptr::null_mut()), VF_ERR_NULL_POINTER);
+        assert!(last_error().contains("session is NULL"));
+        assert_eq!(vf_config_new(std::ptr::null_mut()), VF_ERR_NULL_POINTER);
+        assert_eq!(
+            vf_session_create(std::ptr::null(), std::ptr::null(), std::ptr::null_mut()),
+            VF_ERR_NULL_POINTER
+        );
+        vf_session_destroy(std::ptr::null_mut());
+        vf_model_free(std::ptr::null_mut());
+        vf_config_free(std::ptr::null_mut());
+    }
+
+    #[test]
+    fn config_keys_are_checked() {
+        let mut cfg = std::ptr::null_mut();
+        assert_eq!(vf_config_new(&mut cfg), VF_OK);
+        assert_eq!(vf_config_set_float(cfg, c"latency".as_ptr(), 1.0), VF_OK);
+        assert_eq!(
+            vf_config_set_float(cfg, c"num_speakers".as_ptr(), 3.0),
+            VF_OK
+        );
+        assert_eq!(unsafe { &*cfg }.inner.num_speakers, Some(3));
+        assert_eq!(
+            vf_config_set_float(cfg, c"num_speakers".as_ptr(), 0.0),
+            VF_OK
+        );
+        assert_eq!(unsafe { &*cfg }.inner.num_speakers, None);
+        assert_eq!(
+            vf_config_set_float(cfg, c"bogus".as_ptr(), 1.0),
+            VF_ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("bogus"));
+        assert_eq!(
+            vf_config_set_float(cfg, std::ptr::null(), 1.0),
+            VF_ERR_NULL_POINTER
+        );
+        vf_config_free(cfg);
+    }
+
+    #[test]
+    fn panics_become_internal_errors() {
+        let status = boundary("test", || panic!("boom"));
+        assert_eq!(status, VF_ERR_INTERNAL);
+        assert!(last_error().contains("boom"));
+    }
+}

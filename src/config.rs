@@ -1,0 +1,189 @@
+//! Session configuration: every field has a sane default and is validated at session
+//! creation, with an error that names the field.
+
+use crate::error::{Error, Result};
+
+/// Hard cap on global speakers per session; keeps tracker memory bounded.
+pub const MAX_SPEAKERS_LIMIT: u32 = 64;
+
+/// Streaming and clustering settings of one session. Times are in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// How far behind the newest audio a segment may still change. Frames older than this
+    /// are final. Clamped to at least one `step`; larger values let more windows vote on
+    /// each frame. Default 2.5 s.
+    pub latency: f32,
+    /// Time between two windows. Default 0.5 s.
+    pub step: f32,
+    /// Length of the analysis window for the VAD segmenter (contract-driven segmentation
+    /// models use their own window). Default 2.0 s.
+    pub vad_window: f32,
+    /// A local speaker counts as active in a window when its activity exceeds this.
+    pub tau_active: f32,
+    /// Cosine distance above which a local speaker becomes a new global speaker.
+    pub delta_new: f32,
+    /// Seconds of clean speech a local speaker needs in a window to update its centroid.
+    pub rho_update: f32,
+    /// Seconds of clean speech needed to compute an embedding at all.
+    pub min_embedding_speech: f32,
+    /// Hysteresis thresholds of binarization: a speaker turns on above `onset` and off
+    /// below `offset`.
+    pub onset: f32,
+    pub offset: f32,
+    /// Segments shorter than this are dropped.
+    pub min_duration_on: f32,
+    /// Gaps shorter than this inside one speaker's speech are filled.
+    pub min_duration_off: f32,
+    /// Exact number of speakers, when known (sets min and max).
+    pub num_speakers: Option<u32>,
+    /// Lower bound of the number of speakers (new speakers are created more readily
+    /// until it is reached).
+    pub min_speakers: u32,
+    /// Upper bound of the number of speakers (past it, speech goes to the nearest one).
+    pub max_speakers: u32,
+    /// A new speaker becomes final (gets a public id) only after this much speech; until
+    /// then it can be merged into a close existing speaker. Guards against phantoms.
+    pub min_new_speaker_speech: f32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            latency: 2.5,
+            step: 0.5,
+            vad_window: 2.0,
+            tau_active: 0.5,
+            delta_new: 0.55,
+            rho_update: 0.5,
+            min_embedding_speech: 0.5,
+            onset: 0.5,
+            offset: 0.35,
+            min_duration_on: 0.25,
+            min_duration_off: 0.3,
+            num_speakers: None,
+            min_speakers: 1,
+            max_speakers: 20,
+            min_new_speaker_speech: 1.5,
+        }
+    }
+}
+
+impl Config {
+    /// Checks every field; the error names the first invalid one.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |field: &str, v: f32, max: f32| {
+            if v.is_finite() && v > 0.0 && v <= max {
+                Ok(())
+            } else {
+                Err(Error::config(
+                    field,
+                    format!("{v} must be > 0 and <= {max}"),
+                ))
+            }
+        };
+        let non_negative = |field: &str, v: f32, max: f32| {
+            if v.is_finite() && (0.0..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::config(field, format!("{v} must be in 0..={max}")))
+            }
+        };
+        let unit = |field: &str, v: f32| {
+            if v.is_finite() && v > 0.0 && v < 1.0 {
+                Ok(())
+            } else {
+                Err(Error::config(
+                    field,
+                    format!("{v} must be in the open range 0..1"),
+                ))
+            }
+        };
+        positive("step", self.step, 10.0)?;
+        positive("latency", self.latency, 60.0)?;
+        positive("vad_window", self.vad_window, 30.0)?;
+        if self.vad_window < self.step {
+            return Err(Error::config("vad_window", "must be >= step"));
+        }
+        unit("tau_active", self.tau_active)?;
+        positive("delta_new", self.delta_new, 2.0)?;
+        non_negative("rho_update", self.rho_update, 30.0)?;
+        positive("min_embedding_speech", self.min_embedding_speech, 30.0)?;
+        unit("onset", self.onset)?;
+        unit("offset", self.offset)?;
+        if self.offset > self.onset {
+            return Err(Error::config("offset", "must be <= onset"));
+        }
+        non_negative("min_duration_on", self.min_duration_on, 60.0)?;
+        non_negative("min_duration_off", self.min_duration_off, 60.0)?;
+        non_negative("min_new_speaker_speech", self.min_new_speaker_speech, 600.0)?;
+        let (min, max) = self.speaker_bounds();
+        if let Some(n) = self.num_speakers {
+            if n == 0 || n > MAX_SPEAKERS_LIMIT {
+                return Err(Error::config(
+                    "num_speakers",
+                    format!("{n} must be in 1..={MAX_SPEAKERS_LIMIT}"),
+                ));
+            }
+        }
+        if min == 0 || max > MAX_SPEAKERS_LIMIT || min > max {
+            return Err(Error::config(
+                "min_speakers",
+                format!("min_speakers {min} / max_speakers {max} must satisfy 1 <= min <= max <= {MAX_SPEAKERS_LIMIT}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Effective (min, max) number of speakers, with `num_speakers` taking precedence.
+    pub fn speaker_bounds(&self) -> (u32, u32) {
+        match self.num_speakers {
+            Some(n) => (n, n),
+            None => (self.min_speakers, self.max_speakers),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn each_invalid_field_is_named() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut Config)>)> = vec![
+            ("step", Box::new(|c| c.step = 0.0)),
+            ("latency", Box::new(|c| c.latency = f32::NAN)),
+            ("onset", Box::new(|c| c.onset = 1.5)),
+            ("offset", Box::new(|c| c.offset = 0.9)),
+            ("delta_new", Box::new(|c| c.delta_new = -1.0)),
+            ("num_speakers", Box::new(|c| c.num_speakers = Some(0))),
+            (
+                "min_speakers",
+                Box::new(|c| {
+                    c.min_speakers = 5;
+                    c.max_speakers = 2;
+                }),
+            ),
+            ("vad_window", Box::new(|c| c.vad_window = 0.1)),
+        ];
+        for (field, mutate) in cases {
+            let mut c = Config::default();
+            mutate(&mut c);
+            let err = c.validate().unwrap_err();
+            assert!(err.message().contains(field), "{field}: {}", err.message());
+        }
+    }
+
+    #[test]
+    fn exact_count_overrides_bounds() {
+        let c = Config {
+            num_speakers: Some(3),
+            ..Config::default()
+        };
+        assert_eq!(c.speaker_bounds(), (3, 3));
+    }
+}

@@ -1,0 +1,384 @@
+//! The model contract: every model file declares itself in ONNX `metadata_props`
+//! (`voiceflow.*` keys), so the engine needs no hard-coded shapes. Parsing is pure and
+//! independent of ONNX Runtime, so it can be tested and fuzzed on its own.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Sample rate every voiceflow model works at.
+pub const MODEL_SAMPLE_RATE: u32 = 16_000;
+
+/// Upper bound on any length declared by a model, so a corrupt file cannot make the engine
+/// allocate absurd buffers (60 s of audio).
+const MAX_DECLARED_SAMPLES: usize = 60 * MODEL_SAMPLE_RATE as usize;
+
+/// Which role a model file plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// Streaming voice activity detector (one speaker): silero VAD.
+    Vad,
+    /// Windowed segmentation with K local speakers.
+    Segmentation,
+    /// Speaker embedding (voiceprint) model.
+    Embedding,
+}
+
+/// How a segmentation model encodes speaker activity per frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputEncoding {
+    /// Log-probabilities over the powerset of local speakers: class 0 is silence, then
+    /// every subset of 1..=max_overlap speakers, by size and then lexicographically.
+    Powerset { max_overlap: usize },
+    /// Independent per-speaker probabilities in 0..=1.
+    Multilabel,
+}
+
+/// Declared identity of any model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub name: String,
+    pub version: String,
+}
+
+/// Contract of a `vad` model (inputs `input` [n, context+chunk], `h`, `c`
+/// [1, 1, state]; outputs `speech_probs` [n], `hn`, `cn`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VadContract {
+    pub chunk_samples: usize,
+    pub context_samples: usize,
+    pub state_size: usize,
+    pub provenance: Provenance,
+}
+
+/// Contract of a `segmentation` model (input `[batch, 1, window_samples]`, output
+/// `[batch, frames, classes]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentationContract {
+    pub window_samples: usize,
+    pub frame_step_samples: usize,
+    pub frame_offset_samples: usize,
+    /// Receptive field of one frame (defaults to the step).
+    pub frame_length_samples: usize,
+    pub speakers: usize,
+    pub encoding: OutputEncoding,
+    pub provenance: Provenance,
+}
+
+/// Contract of an `embedding` model (input `[batch, samples]`, output `[batch, dim]`,
+/// L2-normalised).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddingContract {
+    pub embedding_dim: usize,
+    /// Preferred input length; longer speech is embedded in pieces of this size.
+    pub window_samples: usize,
+    /// Shortest input the model gives a meaningful voiceprint for.
+    pub min_samples: usize,
+    pub provenance: Provenance,
+}
+
+impl SegmentationContract {
+    /// Number of output classes the model must produce per frame.
+    pub fn classes(&self) -> usize {
+        match self.encoding {
+            OutputEncoding::Powerset { max_overlap } => {
+                powerset_classes(self.speakers, max_overlap).len()
+            }
+            OutputEncoding::Multilabel => self.speakers,
+        }
+    }
+
+    /// Number of frames per window.
+    pub fn frames(&self) -> usize {
+        let usable = self
+            .window_samples
+            .saturating_sub(self.frame_offset_samples);
+        if usable < self.frame_length_samples {
+            0
+        } else {
+            (usable - self.frame_length_samples) / self.frame_step_samples + 1
+        }
+    }
+}
+
+/// Speaker subsets of the powerset encoding, in class order.
+pub fn powerset_classes(speakers: usize, max_overlap: usize) -> Vec<Vec<usize>> {
+    fn combinations(
+        n: usize,
+        k: usize,
+        start: usize,
+        current: &mut Vec<usize>,
+        out: &mut Vec<Vec<usize>>,
+    ) {
+        if current.len() == k {
+            out.push(current.clone());
+            return;
+        }
+        for i in start..n {
+            current.push(i);
+            combinations(n, k, i + 1, current, out);
+            current.pop();
+        }
+    }
+    let mut out = vec![Vec::new()];
+    for size in 1..=max_overlap.min(speakers) {
+        combinations(speakers, size, 0, &mut Vec::new(), &mut out);
+    }
+    out
+}
+
+/// `voiceflow.*` metadata of one model file, with typed accessors whose errors name the
+/// file and the key.
+pub struct Metadata<'a> {
+    path: &'a Path,
+    props: HashMap<String, String>,
+}
+
+impl<'a> Metadata<'a> {
+    pub fn new(path: &'a Path, props: HashMap<String, String>) -> Self {
+        Metadata { path, props }
+    }
+
+    fn text(&self, key: &str) -> Result<&str> {
+        self.props
+            .get(&format!("voiceflow.{key}"))
+            .map(|v| v.trim())
+            .ok_or_else(|| {
+                Error::model(
+                    self.path,
+                    format!("metadata key voiceflow.{key} is missing"),
+                )
+            })
+    }
+
+    fn count(&self, key: &str, min: usize, max: usize) -> Result<usize> {
+        let raw = self.text(key)?;
+        match raw.parse::<usize>() {
+            Ok(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(Error::model(
+                self.path,
+                format!("metadata voiceflow.{key} = {raw:?} must be an integer in {min}..={max}"),
+            )),
+        }
+    }
+
+    fn optional_count(&self, key: &str, min: usize, max: usize) -> Result<Option<usize>> {
+        if self.props.contains_key(&format!("voiceflow.{key}")) {
+            self.count(key, min, max).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The declared kind, checked against what the caller expects.
+    pub fn expect_kind(&self, expected: &[ModelKind]) -> Result<ModelKind> {
+        let kind = match self.text("kind")? {
+            "vad" => ModelKind::Vad,
+            "segmentation" => ModelKind::Segmentation,
+            "embedding" => ModelKind::Embedding,
+            other => {
+                return Err(Error::model(
+                    self.path,
+                    format!("unknown voiceflow.kind {other:?}"),
+                ))
+            }
+        };
+        if !expected.contains(&kind) {
+            return Err(Error::model(
+                self.path,
+                format!("is a {kind:?} model, expected one of {expected:?}"),
+            ));
+        }
+        let rate = self.count("sample_rate", 1, 1_000_000)?;
+        if rate != MODEL_SAMPLE_RATE as usize {
+            return Err(Error::model(
+                self.path,
+                format!("voiceflow.sample_rate is {rate}, only {MODEL_SAMPLE_RATE} is supported"),
+            ));
+        }
+        Ok(kind)
+    }
+
+    fn provenance(&self) -> Provenance {
+        let get = |k: &str| self.text(k).unwrap_or("unknown").to_string();
+        Provenance {
+            name: get("name"),
+            version: get("version"),
+        }
+    }
+
+    pub fn vad(&self) -> Result<VadContract> {
+        Ok(VadContract {
+            chunk_samples: self.count("chunk_samples", 1, MAX_DECLARED_SAMPLES)?,
+            context_samples: self.count("context_samples", 0, MAX_DECLARED_SAMPLES)?,
+            state_size: self.count("state_size", 1, 4096)?,
+            provenance: self.provenance(),
+        })
+    }
+
+    pub fn segmentation(&self) -> Result<SegmentationContract> {
+        let window_samples = self.count("window_samples", 1, MAX_DECLARED_SAMPLES)?;
+        let frame_step_samples = self.count("frame_step_samples", 1, window_samples)?;
+        let frame_offset_samples = self.count("frame_offset_samples", 0, window_samples - 1)?;
+        let frame_length_samples = self
+            .optional_count("frame_length_samples", 1, window_samples)?
+            .unwrap_or(frame_step_samples);
+        let speakers = self.count("speakers", 1, 16)?;
+        let encoding = match self.text("output")? {
+            "powerset" => OutputEncoding::Powerset {
+                max_overlap: self.count("max_overlap", 1, speakers)?,
+            },
+            "multilabel" => OutputEncoding::Multilabel,
+            other => {
+                return Err(Error::model(
+                    self.path,
+                    format!("voiceflow.output {other:?} must be powerset or multilabel"),
+                ))
+            }
+        };
+        let contract = SegmentationContract {
+            window_samples,
+            frame_step_samples,
+            frame_offset_samples,
+            frame_length_samples,
+            speakers,
+            encoding,
+            provenance: self.provenance(),
+        };
+        if contract.frames() == 0 {
+            return Err(Error::model(
+                self.path,
+                "declared window holds no output frame",
+            ));
+        }
+        Ok(contract)
+    }
+
+    pub fn embedding(&self) -> Result<EmbeddingContract> {
+        let window_samples = self.count("window_samples", 400, MAX_DECLARED_SAMPLES)?;
+        Ok(EmbeddingContract {
+            embedding_dim: self.count("embedding_dim", 1, 8192)?,
+            window_samples,
+            min_samples: self
+                .optional_count("min_samples", 400, window_samples)?
+                .unwrap_or(window_samples / 2),
+            provenance: self.provenance(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (format!("voiceflow.{k}"), v.to_string()))
+            .collect()
+    }
+
+    fn segmentation_props() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("kind", "segmentation"),
+            ("sample_rate", "16000"),
+            ("window_samples", "80000"),
+            ("frame_step_samples", "270"),
+            ("frame_offset_samples", "0"),
+            ("frame_length_samples", "991"),
+            ("speakers", "3"),
+            ("output", "powerset"),
+            ("max_overlap", "2"),
+        ]
+    }
+
+    #[test]
+    fn powerset_order_matches_pyannote() {
+        let classes = powerset_classes(3, 2);
+        assert_eq!(
+            classes,
+            vec![
+                vec![],
+                vec![0],
+                vec![1],
+                vec![2],
+                vec![0, 1],
+                vec![0, 2],
+                vec![1, 2]
+            ]
+        );
+        assert_eq!(powerset_classes(4, 2).len(), 11);
+    }
+
+    #[test]
+    fn parses_segmentation_contract() {
+        let p = Path::new("seg.onnx");
+        let m = Metadata::new(p, meta(&segmentation_props()));
+        assert_eq!(
+            m.expect_kind(&[ModelKind::Segmentation, ModelKind::Vad])
+                .unwrap(),
+            ModelKind::Segmentation
+        );
+        let c = m.segmentation().unwrap();
+        assert_eq!(c.classes(), 7);
+        assert_eq!(c.frames(), 293);
+        assert_eq!(c.encoding, OutputEncoding::Powerset { max_overlap: 2 });
+    }
+
+    #[test]
+    fn wrong_kind_missing_key_and_bad_values_are_model_errors() {
+        let p = Path::new("x.onnx");
+        let m = Metadata::new(p, meta(&segmentation_props()));
+        let e = m.expect_kind(&[ModelKind::Embedding]).unwrap_err();
+        assert!(e.message().contains("expected"), "{}", e.message());
+
+        let mut props = segmentation_props();
+        props.retain(|(k, _)| *k != "speakers");
+        let e = Metadata::new(p, meta(&props)).segmentation().unwrap_err();
+        assert!(
+            e.message().contains("voiceflow.speakers"),
+            "{}",
+            e.message()
+        );
+
+        let mut props = segmentation_props();
+        props.push(("sample_rate", "8000"));
+        let e = Metadata::new(p, meta(&props))
+            .expect_kind(&[ModelKind::Segmentation])
+            .unwrap_err();
+        assert!(e.message().contains("sample_rate"));
+
+        for bad in ["-3", "abc", "99999999999999999999", ""] {
+            let mut props = segmentation_props();
+            props.push(("window_samples", bad));
+            assert!(
+                Metadata::new(p, meta(&props)).segmentation().is_err(),
+                "{bad}"
+            );
+        }
+        let e = Metadata::new(p, HashMap::new())
+            .expect_kind(&[ModelKind::Vad])
+            .unwrap_err();
+        assert!(e.message().contains("voiceflow.kind"));
+    }
+
+    #[test]
+    fn embedding_defaults_min_samples() {
+        let p = Path::new("e.onnx");
+        let m = Metadata::new(
+            p,
+            meta(&[
+                ("kind", "embedding"),
+                ("sample_rate", "16000"),
+                ("embedding_dim", "256"),
+                ("window_samples", "25440"),
+            ]),
+        );
+        let c = m.embedding().unwrap();
+        assert_eq!(
+            (c.embedding_dim, c.window_samples, c.min_samples),
+            (256, 25440, 12720)
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Turns final per-frame speaker scores into segments: hysteresis (on above `onset`, off
+//! below `offset`), gaps shorter than `min_off` filled, segments shorter than `min_on`
+//! dropped. Segments are released in start order, each only once nothing earlier can
+//! still appear.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use super::segment::Segment;
+
+pub struct BinarizeSettings {
+    pub onset: f32,
+    pub offset: f32,
+    /// In frames.
+    pub min_on: i64,
+    pub min_off: i64,
+    pub frame_seconds: f64,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Track {
+    /// Start frame of the current run of activity, while active.
+    active_since: Option<i64>,
+    /// Last finished run `[start, end)`, held back in case the speaker resumes within
+    /// `min_off` frames.
+    held: Option<(i64, i64)>,
+}
+
+pub struct Binarizer {
+    settings: BinarizeSettings,
+    tracks: Vec<Track>,
+    /// Closed segments ordered by start frame: (start, end, speaker).
+    closed: BinaryHeap<Reverse<(i64, i64, u32)>>,
+    ready: VecDeque<Segment>,
+}
+
+impl Binarizer {
+    pub fn new(settings: BinarizeSettings) -> Self {
+        Binarizer {
+            settings,
+            tracks: Vec::new(),
+            closed: BinaryHeap::new(),
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// Feeds the scores of final frame `frame` (index = public speaker id).
+    pub fn push_frame(&mut self, frame: i64, scores: &[f32]) {
+        if self.tracks.len() < scores.len() {
+            self.tracks.resize(scores.len(), Track::default());
+        }
+        for speaker in 0..self.tracks.len() {
+            let score = scores.get(speaker).copied().unwrap_or(0.0);
+            let mut track = self.tracks[speaker];
+            match track.active_since {
+                None if score > self.settings.onset => {
+                    // Resuming within min_off continues the held run.
+                    track.active_since = Some(match track.held.take() {
+                        Some((start, end)) if frame - end < self.settings.min_off => start,
+                        Some(run) => {
+                            self.close(speaker as u32, run);
+                            frame
+                        }
+                        None => frame,
+                    });
+                }
+                Some(start) if score < self.settings.offset => {
+                    track.active_since = None;
+                    track.held = Some((start, frame));
+                }
+                _ => {}
+            }
+            if let Some(run) = track.held {
+                if track.active_since.is_none() && frame + 1 - run.1 >= self.settings.min_off {
+                    track.held = None;
+                    self.close(speaker as u32, run);
+                }
+            }
+            self.tracks[speaker] = track;
+        }
+        self.release(frame + 1);
+    }
+
+    fn close(&mut self, speaker: u32, (start, end): (i64, i64)) {
+        if end - start >= self.settings.min_on.max(1) {
+            self.closed.push(Reverse((start, end, speaker)));
+        }
+    }
+
+    /// Moves closed segments that start no later than any still open run to `ready`.
+    fn release(&mut self, next_frame: i64) {
+        let bound = self
+            .tracks
+            .iter()
+            .filter_map(|t| t.held.map(|h| h.0).or(t.active_since))
+            .min()
+            .unwrap_or(next_frame);
+        while let Some(Reverse((start, end, speaker))) = self.closed.peek().copied() {
+            if start > bound {
+                break;
+            }
+            self.closed.pop();
+            let fs = self.settings.frame_seconds;
+            self.ready.push_back(Segment {
+                speaker,
+                start: start as f64 * fs,
+                end: end as f64 * fs,
+            });
+        }
+    }
+
+    /// Closes every run at `end_frame` (end of stream) and releases everything.
+    pub fn finish(&mut self, end_frame: i64) {
+        for speaker in 0..self.tracks.len() {
+            let track = std::mem::take(&mut self.tracks[speaker]);
+            if let Some(run) = track.held {
+                self.close(speaker as u32, run);
+            }
+            if let Some(start) = track.active_since {
+                self.close(speaker as u32, (start, end_frame.max(start)));
+            }
+        }
+        self.release(i64::MAX);
+    }
+
+    pub fn pending(&self) -> usize {
+        self.ready.len()
+    }
+
+    pub fn ready(&mut self) -> &mut VecDeque<Segment> {
+        &mut self.ready
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(scores: &[&[f32]], min_on: i64, min_off: i64) -> Vec<(u32, i64, i64)> {
+        let mut b = Binarizer::new(BinarizeSettings {
+            onset: 0.5,
+            offset: 0.3,
+            min_on,
+            min_off,
+            frame_seconds: 1.0,
+        });
+        for (i, s) in scores.iter().enumerate() {
+            b.push_frame(i as i64, s);
+        }
+        b.finish(scores.len() as i64);
+        b.ready()
+            .iter()
+            .map(|s| (s.speaker, s.start as i64, s.end as i64))
+            .collect()
+    }
+
+    #[test]
+    fn hysteresis_keeps_speaker_on_between_offset_and_onset() {
+        let s: Vec<&[f32]> = vec![&[0.0], &[0.6], &[0.4], &[0.4], &[0.2], &[0.4], &[0.0]];
+        assert_eq!(run(&s, 0, 0), vec![(0, 1, 4)]);
+    }
+
+    #[test]
+    fn short_gaps_are_filled_and_short_segments_dropped() {
+        let s: Vec<&[f32]> = vec![
+            &[0.9],
+            &[0.9],
+            &[0.0],
+            &[0.9],
+            &[0.9],
+            &[0.0],
+            &[0.0],
+            &[0.0],
+            &[0.9],
+            &[0.0],
+            &[0.0],
+            &[0.0],
+        ];
+        assert_eq!(run(&s, 2, 2), vec![(0, 0, 5)]);
+        assert_eq!(run(&s, 0, 1), vec![(0, 0, 2), (0, 3, 5), (0, 8, 9)]);
+    }
+
+    #[test]
+    fn segments_come_out_in_start_order_across_speakers() {
+        // Speaker 0 talks 0..6, speaker 1 talks 2..4 (closes first).
+        let s: Vec<&[f32]> = vec![
+            &[0.9, 0.0],
+            &[0.9, 0.0],
+            &[0.9, 0.9],
+            &[0.9, 0.9],
+            &[0.9, 0.0],
+            &[0.9, 0.0],
+            &[0.0, 0.0],
+        ];
+        assert_eq!(run(&s, 0, 0), vec![(0, 0, 6), (1, 2, 4)]);
+    }
+
+    #[test]
+    fn open_segment_is_closed_at_end_of_stream() {
+        let s: Vec<&[f32]> = vec![&[0.0], &[0.9], &[0.9]];
+        assert_eq!(run(&s, 0, 0), vec![(0, 1, 3)]);
+    }
+}

@@ -1,0 +1,12 @@
+//! The streaming pipeline: push -> resample -> window -> models -> tracker -> aggregator
+//! -> binarize -> segments -> poll.
+
+mod aggregator;
+mod binarize;
+mod segment;
+mod session;
+mod stage;
+mod tracker;
+
+pub use segment::{speaker_label, to_json, to_rttm, to_text, Segment};
+pub use session::{Session, SessionStats};

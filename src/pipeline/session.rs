@@ -1,0 +1,443 @@
+//! One audio stream: push audio as it arrives, poll final segments, flush at the end.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::aggregator::Aggregator;
+use super::binarize::{BinarizeSettings, Binarizer};
+use super::segment::Segment;
+use super::stage::{LocalActivity, Stage};
+use super::tracker::{LocalObservation, Tracker, TrackerSettings};
+use crate::audio::{i16_to_f32, SampleRing, StreamResampler};
+use crate::config::Config;
+use crate::error::{Error, Result, Status};
+use crate::models::{Model, Segmenter};
+
+/// Sample rate of everything after the resampler.
+const RATE: u32 = crate::models::contract::MODEL_SAMPLE_RATE;
+/// Input frames converted per slice, so a huge push never needs a huge buffer.
+const PUSH_SLICE_FRAMES: usize = 16_384;
+
+/// Counters a session keeps about its own work.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionStats {
+    /// Seconds of audio consumed (at 16 kHz, after resampling).
+    pub audio_seconds: f64,
+    /// Windows processed.
+    pub steps: u64,
+    /// Embedding inference calls and the voiceprints they produced.
+    pub embedding_calls: u64,
+    pub embeddings: u64,
+    /// Global speakers created (tentative ones included) and confirmed.
+    pub speakers_created: usize,
+    pub speakers_confirmed: usize,
+}
+
+/// A streaming diarization session over one audio stream.
+///
+/// Created from a shared [`Model`]; use it from one thread at a time (it is `Send`).
+/// Memory is bounded: it keeps about one window of audio and one centroid per speaker,
+/// whatever the stream length.
+pub struct Session {
+    model: Arc<Model>,
+    config: Config,
+    input: Option<StreamResampler>,
+    ring: SampleRing,
+    stage: Stage,
+    tracker: Tracker,
+    aggregator: Aggregator,
+    binarizer: Binarizer,
+    frame_samples: u64,
+    step_samples: u64,
+    latency_samples: u64,
+    next_step_end: u64,
+    flushed: bool,
+    broken: Option<Error>,
+    stats: SessionStats,
+    step_times: Option<Vec<f32>>,
+    // Scratch buffers reused across steps to avoid steady-state allocation.
+    mono: Vec<f32>,
+    activity: LocalActivity,
+    clean: Vec<Vec<f32>>,
+    batch: Vec<f32>,
+    embeddings: Vec<f32>,
+    public_scores: Vec<f32>,
+}
+
+impl Session {
+    /// Starts a session on `model` with `config` (validated here).
+    pub fn new(model: Arc<Model>, config: Config) -> Result<Session> {
+        config.validate()?;
+        let seconds = |s: f32| (s * RATE as f32).round() as u64;
+        let segmenter = model.segmenter();
+        let frame_samples = Stage::frame_samples(segmenter) as u64;
+        let step_samples = seconds(config.step).max(1);
+        let window_samples = match segmenter {
+            Segmenter::Vad(_) => seconds(config.vad_window),
+            Segmenter::Windowed(m) => m.contract().window_samples as u64,
+        };
+        let embed_window = model.embedder().contract().window_samples as u64;
+        let ring = SampleRing::new(
+            (window_samples.max(embed_window) + step_samples + frame_samples) as usize,
+        );
+        let stage = Stage::new(segmenter, window_samples as usize);
+        let (min_speakers, max_speakers) = config.speaker_bounds();
+        let tracker = Tracker::new(TrackerSettings {
+            delta_new: config.delta_new,
+            rho_update: config.rho_update,
+            min_speakers,
+            max_speakers,
+            min_new_speaker_speech: config.min_new_speaker_speech,
+        });
+        let frames = |s: f32| ((s * RATE as f32) / frame_samples as f32).round() as i64;
+        let binarizer = Binarizer::new(BinarizeSettings {
+            onset: config.onset,
+            offset: config.offset,
+            min_on: frames(config.min_duration_on),
+            min_off: frames(config.min_duration_off),
+            frame_seconds: frame_samples as f64 / f64::from(RATE),
+        });
+        Ok(Session {
+            latency_samples: seconds(config.latency).max(step_samples),
+            model,
+            config,
+            input: None,
+            ring,
+            stage,
+            tracker,
+            aggregator: Aggregator::default(),
+            binarizer,
+            frame_samples,
+            step_samples,
+            next_step_end: step_samples,
+            flushed: false,
+            broken: None,
+            stats: SessionStats::default(),
+            step_times: None,
+            mono: Vec::new(),
+            activity: LocalActivity::default(),
+            clean: Vec::new(),
+            batch: Vec::new(),
+            embeddings: Vec::new(),
+            public_scores: Vec::new(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn stats(&self) -> SessionStats {
+        SessionStats {
+            speakers_created: self.tracker.len(),
+            speakers_confirmed: self.tracker.confirmed(),
+            ..self.stats.clone()
+        }
+    }
+
+    /// Starts (or stops) recording the compute time of each step, for benchmarks.
+    pub fn record_step_times(&mut self, on: bool) {
+        self.step_times = on.then(Vec::new);
+    }
+
+    /// Returns and clears the recorded step compute times, in seconds.
+    pub fn take_step_times(&mut self) -> Vec<f32> {
+        self.step_times
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Voiceprint (unit vector) of a speaker that has appeared in this stream.
+    pub fn voiceprint(&self, speaker: u32) -> Option<&[f32]> {
+        self.tracker.voiceprint(speaker)
+    }
+
+    /// Pushes interleaved f32 samples in -1..1 at any rate in 8..=192 kHz.
+    ///
+    /// A rejected push (NaN/Inf sample, bad rate or channel count, a rate that differs
+    /// from earlier pushes, a length that is not a whole number of frames, push after
+    /// flush) consumes nothing and leaves the session usable. An empty push is a no-op.
+    pub fn push(&mut self, samples: &[f32], sample_rate: u32, channels: u32) -> Result<()> {
+        self.check_push(samples.len(), sample_rate, channels)?;
+        if let Some(i) = samples.iter().position(|v| !v.is_finite()) {
+            return Err(Error::new(
+                Status::InvalidAudio,
+                format!(
+                    "sample {i} of the push is {}; nothing was consumed",
+                    samples[i]
+                ),
+            ));
+        }
+        let channels = channels as usize;
+        for slice in samples.chunks(PUSH_SLICE_FRAMES * channels) {
+            self.consume(slice.iter().copied())?;
+        }
+        Ok(())
+    }
+
+    /// Pushes interleaved 16-bit PCM samples; same rules as [`Session::push`].
+    pub fn push_i16(&mut self, samples: &[i16], sample_rate: u32, channels: u32) -> Result<()> {
+        self.check_push(samples.len(), sample_rate, channels)?;
+        let channels = channels as usize;
+        for slice in samples.chunks(PUSH_SLICE_FRAMES * channels) {
+            self.consume(slice.iter().map(|&v| i16_to_f32(v)))?;
+        }
+        Ok(())
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        if let Some(e) = &self.broken {
+            return Err(Error::new(
+                Status::InvalidState,
+                format!("session stopped after an earlier failure: {}", e.message()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_push(&mut self, len: usize, sample_rate: u32, channels: u32) -> Result<()> {
+        self.check_usable()?;
+        if self.flushed {
+            return Err(Error::new(
+                Status::InvalidState,
+                "push after flush: the stream has ended",
+            ));
+        }
+        match &self.input {
+            Some(r) if r.input_rate() != sample_rate || r.channels() != channels as usize => {
+                return Err(Error::new(
+                    Status::UnsupportedSampleRate,
+                    format!(
+                        "format changed mid-stream from {} Hz x {} to {sample_rate} Hz x {channels}",
+                        r.input_rate(),
+                        r.channels()
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => self.input = Some(StreamResampler::new(sample_rate, channels, RATE)?),
+        }
+        if len % channels as usize != 0 {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!("{len} samples is not a whole number of {channels}-channel frames"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn consume(&mut self, samples: impl Iterator<Item = f32>) -> Result<()> {
+        let mut mono = std::mem::take(&mut self.mono);
+        mono.clear();
+        let converted = match self.input.as_mut() {
+            Some(r) => r.push(samples, &mut mono),
+            None => Ok(()),
+        };
+        let result = converted.and_then(|_| self.process(&mono));
+        self.mono = mono;
+        self.fail_on_error(result)
+    }
+
+    fn fail_on_error<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            self.broken = Some(e.clone());
+        }
+        result
+    }
+
+    /// Appends 16 kHz mono audio, running a step at every step boundary.
+    fn process(&mut self, mut audio: &[f32]) -> Result<()> {
+        while !audio.is_empty() {
+            let room = (self.next_step_end - self.ring.end()) as usize;
+            let (now, rest) = audio.split_at(room.min(audio.len()));
+            self.ring.push(now);
+            self.stage.feed(self.model.segmenter(), now)?;
+            self.stats.audio_seconds += now.len() as f64 / f64::from(RATE);
+            audio = rest;
+            if self.ring.end() == self.next_step_end {
+                self.step()?;
+                self.next_step_end += self.step_samples;
+            }
+        }
+        Ok(())
+    }
+
+    /// One window: segmentation, embeddings, tracking, aggregation, finalisation.
+    fn step(&mut self) -> Result<()> {
+        let started = Instant::now();
+        let end = self.next_step_end;
+        let model = Arc::clone(&self.model);
+        self.stage
+            .window(model.segmenter(), &self.ring, end, &mut self.activity)?;
+        let locals = self.activity.speakers;
+        let tau = self.config.tau_active;
+
+        // Clean (non-overlapped) speech of each active local speaker, newest last.
+        let embed_contract = model.embedder().contract();
+        let max_clean = embed_contract.window_samples;
+        let min_clean = (embed_contract.min_samples as f32)
+            .max(self.config.min_embedding_speech * RATE as f32) as usize;
+        self.clean.resize_with(locals, Vec::new);
+        let mut active = vec![false; locals];
+        let mut clean_seconds = vec![0.0f32; locals];
+        for k in 0..locals {
+            self.clean[k].clear();
+            let a = &self.activity;
+            active[k] = (0..a.frames).any(|f| a.get(f, k) > tau);
+            if !active[k] {
+                continue;
+            }
+            // Frames where k speaks alone; the newest ones that fit the embedding window.
+            let alone: Vec<usize> = (0..a.frames)
+                .filter(|&f| a.get(f, k) > tau && (0..locals).all(|j| j == k || a.get(f, j) <= tau))
+                .collect();
+            let keep = (max_clean / self.frame_samples as usize).max(1);
+            for &f in &alone[alone.len().saturating_sub(keep)..] {
+                let start = (a.first_frame + f as i64) * self.frame_samples as i64;
+                self.ring.extend_range(
+                    start,
+                    start + self.frame_samples as i64,
+                    &mut self.clean[k],
+                );
+            }
+            let frames = alone.len();
+            clean_seconds[k] = (frames as u64 * self.frame_samples) as f32 / RATE as f32;
+        }
+
+        // One batched inference for every speaker with enough clean speech; shorter
+        // pieces are repeated up to the batch's length.
+        let embed_rows: Vec<usize> = (0..locals)
+            .filter(|&k| active[k] && self.clean[k].len() >= min_clean)
+            .collect();
+        if !embed_rows.is_empty() {
+            let len = embed_rows
+                .iter()
+                .map(|&k| self.clean[k].len())
+                .max()
+                .unwrap_or(0);
+            self.batch.clear();
+            for &k in &embed_rows {
+                let piece = &self.clean[k];
+                self.batch.extend(piece.iter().cycle().take(len));
+            }
+            model
+                .embedder()
+                .embed(&self.batch, embed_rows.len(), &mut self.embeddings)?;
+            self.stats.embedding_calls += 1;
+            self.stats.embeddings += embed_rows.len() as u64;
+        }
+        let dim = embed_contract.embedding_dim;
+        let observations: Vec<LocalObservation> = (0..locals)
+            .map(|k| LocalObservation {
+                active: active[k],
+                embedding: embed_rows
+                    .iter()
+                    .position(|&r| r == k)
+                    .map(|row| &self.embeddings[row * dim..(row + 1) * dim]),
+                clean_speech: clean_seconds[k],
+            })
+            .collect();
+        let step_seconds = self.step_samples as f32 / RATE as f32;
+        let assigned = self.tracker.assign(&observations, step_seconds);
+
+        let a = &self.activity;
+        for f in 0..a.frames {
+            let frame = a.first_frame + f as i64;
+            self.aggregator.cover(frame);
+            for (k, g) in assigned.iter().enumerate() {
+                if let Some(g) = *g {
+                    self.aggregator.add(frame, g, a.get(f, k));
+                }
+            }
+        }
+        let final_until = (end.saturating_sub(self.latency_samples) / self.frame_samples) as i64;
+        self.finalize(final_until);
+
+        self.stats.steps += 1;
+        if let Some(times) = self.step_times.as_mut() {
+            times.push(started.elapsed().as_secs_f32());
+        }
+        Ok(())
+    }
+
+    /// Makes every frame before `until` final and binarizes it.
+    fn finalize(&mut self, until: i64) {
+        let Session {
+            aggregator,
+            tracker,
+            binarizer,
+            public_scores,
+            ..
+        } = self;
+        aggregator.finalize(until, |frame, per_speaker| {
+            public_scores.clear();
+            for (g, &score) in per_speaker.iter().enumerate() {
+                if let Some(id) = tracker.public_id(g) {
+                    let id = id as usize;
+                    if public_scores.len() <= id {
+                        public_scores.resize(id + 1, 0.0);
+                    }
+                    public_scores[id] = (public_scores[id] + score).min(1.0);
+                }
+            }
+            binarizer.push_frame(frame, public_scores);
+        });
+    }
+
+    /// Ends the stream: processes the buffered tail and closes every open segment.
+    /// Afterwards pushes are refused; polling returns the remaining segments.
+    pub fn flush(&mut self) -> Result<()> {
+        self.check_usable()?;
+        if self.flushed {
+            return Ok(());
+        }
+        self.flushed = true;
+        let mut mono = std::mem::take(&mut self.mono);
+        mono.clear();
+        let result = (|| {
+            if let Some(r) = self.input.as_mut() {
+                r.flush(&mut mono)?;
+            }
+            self.process(&mono)?;
+            let stream_end = self.ring.end();
+            if stream_end + self.step_samples > self.next_step_end {
+                // Unprocessed tail: pad with silence up to the next step boundary.
+                let pad = vec![0.0; (self.next_step_end - stream_end) as usize];
+                self.process(&pad)?;
+            }
+            let end_frame = stream_end.div_ceil(self.frame_samples) as i64;
+            self.finalize(end_frame);
+            self.binarizer.finish(end_frame);
+            let end_seconds = stream_end as f64 / f64::from(RATE);
+            for s in self.binarizer.ready().iter_mut() {
+                s.end = s.end.min(end_seconds);
+            }
+            self.binarizer.ready().retain(|s| s.end > s.start);
+            self.stats.audio_seconds = end_seconds;
+            Ok(())
+        })();
+        self.mono = mono;
+        self.fail_on_error(result)
+    }
+
+    /// Number of final segments waiting to be polled.
+    pub fn pending_segments(&self) -> usize {
+        self.binarizer.pending()
+    }
+
+    /// Removes and returns the oldest final segment not returned yet.
+    pub fn next_segment(&mut self) -> Option<Segment> {
+        self.binarizer.ready().pop_front()
+    }
+
+    /// Returns every final segment not returned yet, in start order.
+    pub fn poll(&mut self) -> Vec<Segment> {
+        self.binarizer.ready().drain(..).collect()
+    }
+
+    /// Whether [`Session::flush`] has been called.
+    pub fn is_flushed(&self) -> bool {
+        self.flushed
+    }
+}

@@ -1,0 +1,323 @@
+//! Online clustering: maps the local speakers of each window to global speakers.
+//!
+//! Local speakers with a voiceprint are matched to global centroids by Hungarian
+//! assignment (two local speakers never share a global speaker). Each local speaker may
+//! instead be matched to a "new speaker" option that costs `delta_new`, so a new speaker
+//! is created exactly when no centroid is closer than that. Speaker-count hints change
+//! that cost: below `min_speakers` new speakers come more readily, at `max_speakers` they
+//! cannot be created at all. A new speaker is *tentative* until it has been heard for
+//! `min_new_speaker_speech` seconds; frames of a tentative speaker that become final are
+//! given to the closest confirmed speaker, so short-lived phantoms never surface.
+
+use pathfinding::prelude::{kuhn_munkres_min, Matrix};
+
+use crate::models::normalize;
+
+/// Cost scale for the integer Hungarian solver.
+const COST_SCALE: f32 = 1e6;
+/// Cost of an impossible option (a new speaker past `max_speakers`).
+const FORBIDDEN: i64 = 1 << 40;
+/// While fewer than `min_speakers` exist, the new-speaker threshold is scaled by this.
+const BELOW_MIN_FACTOR: f32 = 0.6;
+
+/// What the tracker knows about one local speaker of a window.
+pub struct LocalObservation<'a> {
+    /// Whether the speaker is active anywhere in the window.
+    pub active: bool,
+    /// Voiceprint from the speaker's clean speech, if there was enough of it.
+    pub embedding: Option<&'a [f32]>,
+    /// Seconds of clean (non-overlapped) speech in this window.
+    pub clean_speech: f32,
+}
+
+struct GlobalSpeaker {
+    sum: Vec<f32>,
+    centroid: Vec<f32>,
+    /// Seconds of speech attributed so far (the confirmation evidence).
+    heard: f32,
+    public_id: Option<u32>,
+}
+
+pub struct TrackerSettings {
+    pub delta_new: f32,
+    pub rho_update: f32,
+    pub min_speakers: u32,
+    pub max_speakers: u32,
+    pub min_new_speaker_speech: f32,
+}
+
+pub struct Tracker {
+    settings: TrackerSettings,
+    speakers: Vec<GlobalSpeaker>,
+    next_public: u32,
+    /// Global speaker of each local speaker index in the previous window.
+    previous: Vec<Option<usize>>,
+}
+
+fn cosine_distance(a: &[f32], b: &[f32]) -> f32 {
+    1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()
+}
+
+impl Tracker {
+    pub fn new(settings: TrackerSettings) -> Self {
+        Tracker {
+            settings,
+            speakers: Vec::new(),
+            next_public: 0,
+            previous: Vec::new(),
+        }
+    }
+
+    /// Number of global speakers, tentative ones included.
+    pub fn len(&self) -> usize {
+        self.speakers.len()
+    }
+
+    pub fn confirmed(&self) -> usize {
+        self.next_public as usize
+    }
+
+    /// Assigns each local speaker to a global speaker index (`None`: not attributed in
+    /// this window). `step_seconds` of evidence accrue to each assigned speaker.
+    pub fn assign(&mut self, locals: &[LocalObservation], step_seconds: f32) -> Vec<Option<usize>> {
+        let mut result = vec![None; locals.len()];
+        let with_embedding: Vec<usize> = (0..locals.len())
+            .filter(|&i| locals[i].embedding.is_some())
+            .collect();
+        if !with_embedding.is_empty() {
+            let existing = self.speakers.len();
+            let room = (self.settings.max_speakers as usize).saturating_sub(existing);
+            let new_cost = if room == 0 {
+                FORBIDDEN
+            } else if self.confirmed() < self.settings.min_speakers as usize {
+                (self.settings.delta_new * BELOW_MIN_FACTOR * COST_SCALE) as i64
+            } else {
+                (self.settings.delta_new * COST_SCALE) as i64
+            };
+            let rows = with_embedding.len();
+            // Columns: existing speakers, then one "new speaker" option per row.
+            let columns = existing + rows;
+            let mut costs = Matrix::new(rows, columns, FORBIDDEN);
+            for (r, &local) in with_embedding.iter().enumerate() {
+                let emb = locals[local].embedding.unwrap_or_default();
+                for (c, spk) in self.speakers.iter().enumerate() {
+                    costs[(r, c)] = (cosine_distance(emb, &spk.centroid) * COST_SCALE) as i64;
+                }
+                for c in existing..columns {
+                    costs[(r, c)] = new_cost;
+                }
+            }
+            let (_, columns_of_rows) = kuhn_munkres_min(&costs);
+            let mut created = 0;
+            for (r, &c) in columns_of_rows.iter().enumerate() {
+                let local = with_embedding[r];
+                let emb = locals[local].embedding.unwrap_or_default();
+                if c < existing {
+                    if costs[(r, c)] >= FORBIDDEN {
+                        continue;
+                    }
+                    if locals[local].clean_speech >= self.settings.rho_update {
+                        let spk = &mut self.speakers[c];
+                        spk.sum.iter_mut().zip(emb).for_each(|(s, e)| *s += e);
+                        spk.centroid.copy_from_slice(&spk.sum);
+                        normalize(&mut spk.centroid);
+                    }
+                    result[local] = Some(c);
+                } else if new_cost < FORBIDDEN && created < room {
+                    created += 1;
+                    self.speakers.push(GlobalSpeaker {
+                        sum: emb.to_vec(),
+                        centroid: emb.to_vec(),
+                        heard: 0.0,
+                        public_id: None,
+                    });
+                    result[local] = Some(self.speakers.len() - 1);
+                }
+            }
+        }
+        // Without a voiceprint, a local speaker keeps last window's global speaker, unless
+        // another local speaker took it.
+        for (local, slot) in result.iter_mut().enumerate() {
+            if slot.is_none() && locals[local].active && locals[local].embedding.is_none() {
+                *slot = self.previous.get(local).copied().flatten();
+            }
+        }
+        let mut seen = Vec::new();
+        for slot in result.iter_mut() {
+            if let Some(g) = *slot {
+                if seen.contains(&g) {
+                    *slot = None;
+                } else {
+                    seen.push(g);
+                }
+            }
+        }
+        for &g in &seen {
+            self.add_evidence(g, step_seconds);
+        }
+        self.previous.clone_from(&result);
+        result
+    }
+
+    fn add_evidence(&mut self, g: usize, seconds: f32) {
+        let spk = &mut self.speakers[g];
+        spk.heard += seconds;
+        if spk.public_id.is_none()
+            && (spk.heard >= self.settings.min_new_speaker_speech || self.next_public == 0)
+        {
+            spk.public_id = Some(self.next_public);
+            self.next_public += 1;
+        }
+    }
+
+    /// Public id that frames of global speaker `g` are reported under: its own when
+    /// confirmed, else the closest confirmed speaker's (phantom suppression).
+    pub fn public_id(&self, g: usize) -> Option<u32> {
+        let spk = self.speakers.get(g)?;
+        if spk.public_id.is_some() {
+            return spk.public_id;
+        }
+        self.speakers
+            .iter()
+            .filter(|s| s.public_id.is_some())
+            .min_by(|a, b| {
+                cosine_distance(&a.centroid, &spk.centroid)
+                    .total_cmp(&cosine_distance(&b.centroid, &spk.centroid))
+            })
+            .and_then(|s| s.public_id)
+    }
+
+    /// Centroid of a confirmed public speaker (its voiceprint).
+    pub fn voiceprint(&self, public_id: u32) -> Option<&[f32]> {
+        self.speakers
+            .iter()
+            .find(|s| s.public_id == Some(public_id))
+            .map(|s| s.centroid.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> TrackerSettings {
+        TrackerSettings {
+            delta_new: 0.5,
+            rho_update: 0.3,
+            min_speakers: 1,
+            max_speakers: 5,
+            min_new_speaker_speech: 1.0,
+        }
+    }
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let mut v = v.to_vec();
+        normalize(&mut v);
+        v
+    }
+
+    fn obs(e: &[f32]) -> LocalObservation<'_> {
+        LocalObservation {
+            active: true,
+            embedding: Some(e),
+            clean_speech: 1.0,
+        }
+    }
+
+    #[test]
+    fn same_voice_same_speaker_new_voice_new_speaker() {
+        let mut t = Tracker::new(settings());
+        let a = unit(&[1.0, 0.0, 0.0]);
+        let a2 = unit(&[0.9, 0.1, 0.0]);
+        let b = unit(&[0.0, 1.0, 0.0]);
+        assert_eq!(t.assign(&[obs(&a)], 0.5), vec![Some(0)]);
+        assert_eq!(t.assign(&[obs(&a2)], 0.5), vec![Some(0)]);
+        assert_eq!(t.assign(&[obs(&b)], 0.5), vec![Some(1)]);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn two_locals_never_share_a_global_speaker() {
+        let mut t = Tracker::new(settings());
+        let a = unit(&[1.0, 0.0, 0.0]);
+        t.assign(&[obs(&a)], 0.5);
+        let near_a = unit(&[1.0, 0.05, 0.0]);
+        let also_near_a = unit(&[1.0, 0.0, 0.1]);
+        let r = t.assign(&[obs(&near_a), obs(&also_near_a)], 0.5);
+        assert!(r[0].is_some() && r[1].is_some() && r[0] != r[1], "{r:?}");
+    }
+
+    #[test]
+    fn max_speakers_forces_nearest_and_min_speakers_lowers_threshold() {
+        let mut t = Tracker::new(TrackerSettings {
+            max_speakers: 1,
+            ..settings()
+        });
+        let a = unit(&[1.0, 0.0, 0.0]);
+        let b = unit(&[0.0, 1.0, 0.0]);
+        t.assign(&[obs(&a)], 0.5);
+        assert_eq!(t.assign(&[obs(&b)], 0.5), vec![Some(0)]);
+        assert_eq!(t.len(), 1);
+
+        // Distance 0.4 < delta_new 0.5: merged normally, split when 2 speakers are required.
+        let c = unit(&[0.6, 0.8, 0.0]);
+        let mut normal = Tracker::new(settings());
+        normal.assign(&[obs(&a)], 0.5);
+        assert_eq!(normal.assign(&[obs(&c)], 0.5), vec![Some(0)]);
+        let mut two = Tracker::new(TrackerSettings {
+            min_speakers: 2,
+            ..settings()
+        });
+        two.assign(&[obs(&a)], 0.5);
+        assert_eq!(two.assign(&[obs(&c)], 0.5), vec![Some(1)]);
+    }
+
+    #[test]
+    fn tentative_speakers_report_as_nearest_confirmed_until_heard_enough() {
+        let mut t = Tracker::new(settings());
+        let a = unit(&[1.0, 0.0, 0.0]);
+        let b = unit(&[0.0, 1.0, 0.0]);
+        t.assign(&[obs(&a)], 0.5);
+        assert_eq!(
+            t.public_id(0),
+            Some(0),
+            "first speaker is confirmed at once"
+        );
+        t.assign(&[obs(&b)], 0.5);
+        assert_eq!(
+            t.public_id(1),
+            Some(0),
+            "phantom candidate maps to the nearest real speaker"
+        );
+        t.assign(&[obs(&b)], 0.5);
+        assert_eq!(t.public_id(1), Some(1), "confirmed after 1 s of speech");
+        assert_eq!(t.confirmed(), 2);
+    }
+
+    #[test]
+    fn without_voiceprint_keeps_previous_mapping_and_updates_need_rho() {
+        let mut t = Tracker::new(settings());
+        let a = unit(&[1.0, 0.0, 0.0]);
+        t.assign(&[obs(&a)], 0.5);
+        let none = LocalObservation {
+            active: true,
+            embedding: None,
+            clean_speech: 0.1,
+        };
+        assert_eq!(t.assign(&[none], 0.5), vec![Some(0)]);
+        let silent = LocalObservation {
+            active: false,
+            embedding: None,
+            clean_speech: 0.0,
+        };
+        assert_eq!(t.assign(&[silent], 0.5), vec![None]);
+        let a2 = unit(&[0.8, 0.6, 0.0]);
+        let short = LocalObservation {
+            active: true,
+            embedding: Some(&a2),
+            clean_speech: 0.1,
+        };
+        assert_eq!(t.assign(&[short], 0.5), vec![Some(0)]);
+        assert_eq!(t.speakers[0].sum, a, "centroid unchanged below rho_update");
+    }
+}
