@@ -16,7 +16,7 @@ pub struct Config {
     /// Time between two windows. Default 0.5 s.
     pub step: f32,
     /// Length of the analysis window for the VAD segmenter (contract-driven segmentation
-    /// models use their own window). Default 2.0 s.
+    /// models use their own window). Default 3.0 s.
     pub vad_window: f32,
     /// A local speaker counts as active in a window when its activity exceeds this.
     pub tau_active: f32,
@@ -44,6 +44,9 @@ pub struct Config {
     /// A new speaker becomes final (gets a public id) only after this much speech; until
     /// then it can be merged into a close existing speaker. Guards against phantoms.
     pub min_new_speaker_speech: f32,
+    /// Compute voiceprints every N-th step only (1 = every step); in between, local
+    /// speakers keep their previous global speaker. Trades accuracy for speed.
+    pub embedding_every: u32,
 }
 
 impl Default for Config {
@@ -51,19 +54,20 @@ impl Default for Config {
         Config {
             latency: 2.5,
             step: 0.5,
-            vad_window: 2.0,
-            tau_active: 0.5,
-            delta_new: 0.55,
+            vad_window: 3.0,
+            tau_active: 0.15,
+            delta_new: 0.3,
             rho_update: 0.5,
-            min_embedding_speech: 0.5,
-            onset: 0.5,
-            offset: 0.35,
+            min_embedding_speech: 0.3,
+            onset: 0.15,
+            offset: 0.08,
             min_duration_on: 0.25,
-            min_duration_off: 0.3,
+            min_duration_off: 0.8,
             num_speakers: None,
             min_speakers: 1,
             max_speakers: 20,
-            min_new_speaker_speech: 1.5,
+            min_new_speaker_speech: 1.0,
+            embedding_every: 1,
         }
     }
 }
@@ -116,6 +120,12 @@ impl Config {
         non_negative("min_duration_on", self.min_duration_on, 60.0)?;
         non_negative("min_duration_off", self.min_duration_off, 60.0)?;
         non_negative("min_new_speaker_speech", self.min_new_speaker_speech, 600.0)?;
+        if !(1..=100).contains(&self.embedding_every) {
+            return Err(Error::config(
+                "embedding_every",
+                format!("{} must be in 1..=100", self.embedding_every),
+            ));
+        }
         let (min, max) = self.speaker_bounds();
         if let Some(n) = self.num_speakers {
             if n == 0 || n > MAX_SPEAKERS_LIMIT {
@@ -130,6 +140,67 @@ impl Config {
                 "min_speakers",
                 format!("min_speakers {min} / max_speakers {max} must satisfy 1 <= min <= max <= {MAX_SPEAKERS_LIMIT}"),
             ));
+        }
+        Ok(())
+    }
+
+    /// Names accepted by [`Config::set`].
+    pub const KEYS: [&'static str; 16] = [
+        "latency",
+        "step",
+        "vad_window",
+        "tau_active",
+        "delta_new",
+        "rho_update",
+        "min_embedding_speech",
+        "onset",
+        "offset",
+        "min_duration_on",
+        "min_duration_off",
+        "min_new_speaker_speech",
+        "num_speakers",
+        "min_speakers",
+        "max_speakers",
+        "embedding_every",
+    ];
+
+    /// Sets a field by name (the C API's and the CLI's way in). Speaker counts are whole
+    /// numbers; `num_speakers` 0 means unknown. Range checks happen in [`Config::validate`].
+    pub fn set(&mut self, key: &str, value: f64) -> Result<()> {
+        let count = |v: f64| -> u32 {
+            if v.is_finite() && v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
+                v as u32
+            } else {
+                u32::MAX // rejected by validate(), which names the field
+            }
+        };
+        let v = value as f32;
+        match key {
+            "latency" => self.latency = v,
+            "step" => self.step = v,
+            "vad_window" => self.vad_window = v,
+            "tau_active" => self.tau_active = v,
+            "delta_new" => self.delta_new = v,
+            "rho_update" => self.rho_update = v,
+            "min_embedding_speech" => self.min_embedding_speech = v,
+            "onset" => self.onset = v,
+            "offset" => self.offset = v,
+            "min_duration_on" => self.min_duration_on = v,
+            "min_duration_off" => self.min_duration_off = v,
+            "min_new_speaker_speech" => self.min_new_speaker_speech = v,
+            "num_speakers" => self.num_speakers = (value != 0.0).then(|| count(value)),
+            "min_speakers" => self.min_speakers = count(value),
+            "max_speakers" => self.max_speakers = count(value),
+            "embedding_every" => self.embedding_every = count(value),
+            other => {
+                return Err(Error::new(
+                    crate::error::Status::InvalidArgument,
+                    format!(
+                        "unknown config key {other:?} (known: {})",
+                        Config::KEYS.join(", ")
+                    ),
+                ))
+            }
         }
         Ok(())
     }
@@ -176,6 +247,21 @@ mod tests {
             let err = c.validate().unwrap_err();
             assert!(err.message().contains(field), "{field}: {}", err.message());
         }
+    }
+
+    #[test]
+    fn set_by_name_covers_every_key() {
+        for key in Config::KEYS {
+            let mut c = Config::default();
+            c.set(key, 2.0).unwrap();
+            assert_ne!(c, Config::default(), "{key} changed nothing");
+        }
+        let mut c = Config::default();
+        assert!(c.set("bogus", 1.0).unwrap_err().message().contains("bogus"));
+        c.set("num_speakers", 0.0).unwrap();
+        assert_eq!(c.num_speakers, None);
+        c.set("max_speakers", 2.5).unwrap();
+        assert!(c.validate().unwrap_err().message().contains("max_speakers"));
     }
 
     #[test]

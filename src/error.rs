@@ -89,7 +89,8 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(status: Status, message: impl Into<String>) -> Self {
+    /// An error with a status and a detailed message.
+    pub fn new(status: Status, message: impl Into<String>) -> Self {
         debug_assert!(status != Status::Ok);
         Error {
             status,

@@ -77,14 +77,29 @@ struct EngineArgs {
     /// Embedding model; default: the GE2E speaker encoder.
     #[arg(long)]
     embedding: Option<PathBuf>,
+    /// Any configuration field, as KEY=VALUE (repeatable), e.g. --set onset=0.6.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    settings: Vec<String>,
     /// Input chunk pushed per call, in milliseconds.
     #[arg(long, default_value_t = 100)]
     chunk_ms: u32,
 }
 
 impl EngineArgs {
-    fn config(&self) -> Config {
+    fn config(&self) -> Result<Config, Error> {
         let mut c = Config::default();
+        for setting in &self.settings {
+            let parsed = setting
+                .split_once('=')
+                .and_then(|(k, v)| Some((k.trim(), v.trim().parse::<f64>().ok()?)));
+            let Some((key, value)) = parsed else {
+                return Err(Error::new(
+                    voiceflow::Status::InvalidArgument,
+                    format!("--set {setting:?}: expected KEY=NUMBER"),
+                ));
+            };
+            c.set(key, value)?;
+        }
         let set = |slot: &mut f32, v: Option<f32>| {
             if let Some(v) = v {
                 *slot = v;
@@ -100,7 +115,7 @@ impl EngineArgs {
         if let Some(v) = self.max_speakers {
             c.max_speakers = v;
         }
-        c
+        Ok(c)
     }
 
     fn open_model(&self) -> Result<Arc<Model>, Error> {
@@ -144,7 +159,7 @@ fn main() -> ExitCode {
 fn diarize(path: &Path, format: Format, engine: &EngineArgs) -> Result<(), Error> {
     let audio = read_wav(path)?;
     let model = engine.open_model()?;
-    let mut session = Session::new(model, engine.config())?;
+    let mut session = Session::new(model, engine.config()?)?;
     let channels = usize::from(audio.channels.max(1));
     let chunk = engine.chunk_frames(&audio) * channels;
     let progress = if audio.duration_seconds() > 60.0 {
@@ -214,7 +229,7 @@ fn bench(
     let load_seconds = load_started.elapsed().as_secs_f64();
     let (rss_model, _) = memory();
 
-    let mut session = Session::new(Arc::clone(&model), engine.config())?;
+    let mut session = Session::new(Arc::clone(&model), engine.config()?)?;
     session.record_step_times(true);
     let channels = usize::from(audio.channels.max(1));
     let chunk = engine.chunk_frames(&audio) * channels;
@@ -261,7 +276,7 @@ fn bench(
     let warm = (10 * audio.sample_rate as usize * channels).min(audio.samples.len());
     let mut extra = Vec::new();
     for _ in 0..extra_sessions {
-        let mut s = Session::new(Arc::clone(&model), engine.config())?;
+        let mut s = Session::new(Arc::clone(&model), engine.config()?)?;
         s.push(
             &audio.samples[..warm],
             audio.sample_rate,

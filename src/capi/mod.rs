@@ -327,8 +327,8 @@ pub extern "C" fn vf_config_free(config: *mut vf_config) {
 /// Sets a numeric field by name. Keys (seconds unless noted): "latency", "step",
 /// "vad_window", "tau_active" (0..1), "delta_new" (cosine distance), "rho_update",
 /// "min_embedding_speech", "onset" (0..1), "offset" (0..1), "min_duration_on",
-/// "min_duration_off", "min_new_speaker_speech", and the speaker counts
-/// "num_speakers" (0 = unknown), "min_speakers", "max_speakers".
+/// "min_duration_off", "min_new_speaker_speech", and the whole numbers
+/// "num_speakers" (0 = unknown), "min_speakers", "max_speakers", "embedding_every".
 /// An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
 /// `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
 #[no_mangle]
@@ -341,41 +341,7 @@ pub extern "C" fn vf_config_set_float(
         // SAFETY: pointer from vf_config_new, not shared across threads during the call.
         let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
         let key = str_arg("key", key)?;
-        let c = &mut config.inner;
-        let count = |v: f64| -> u32 {
-            if v.is_finite() && v >= 0.0 && v <= f64::from(u32::MAX) {
-                v as u32
-            } else {
-                u32::MAX
-            }
-        };
-        let v = value as f32;
-        match key {
-            "latency" => c.latency = v,
-            "step" => c.step = v,
-            "vad_window" => c.vad_window = v,
-            "tau_active" => c.tau_active = v,
-            "delta_new" => c.delta_new = v,
-            "rho_update" => c.rho_update = v,
-            "min_embedding_speech" => c.min_embedding_speech = v,
-            "onset" => c.onset = v,
-            "offset" => c.offset = v,
-            "min_duration_on" => c.min_duration_on = v,
-            "min_duration_off" => c.min_duration_off = v,
-            "min_new_speaker_speech" => c.min_new_speaker_speech = v,
-            "num_speakers" => {
-                c.num_speakers = Some(count(value)).filter(|&n| n != 0 || value != 0.0)
-            }
-            "min_speakers" => c.min_speakers = count(value),
-            "max_speakers" => c.max_speakers = count(value),
-            other => {
-                return Err(Error::new(
-                    Status::InvalidArgument,
-                    format!("unknown config key {other:?}"),
-                ));
-            }
-        }
-        Ok(())
+        config.inner.set(key, value)
     })
 }
 

@@ -276,8 +276,9 @@ impl Session {
         // Clean (non-overlapped) speech of each active local speaker, newest last.
         let embed_contract = model.embedder().contract();
         let max_clean = embed_contract.window_samples;
-        let min_clean = (embed_contract.min_samples as f32)
-            .max(self.config.min_embedding_speech * RATE as f32) as usize;
+        // Pieces shorter than the model's minimum are repeated up to it (see below).
+        let min_clean = (self.config.min_embedding_speech * RATE as f32) as usize;
+        let min_model = embed_contract.min_samples;
         self.clean.resize_with(locals, Vec::new);
         let mut active = vec![false; locals];
         let mut clean_seconds = vec![0.0f32; locals];
@@ -307,15 +308,17 @@ impl Session {
 
         // One batched inference for every speaker with enough clean speech; shorter
         // pieces are repeated up to the batch's length.
+        let embed_now = self.stats.steps % u64::from(self.config.embedding_every) == 0;
         let embed_rows: Vec<usize> = (0..locals)
-            .filter(|&k| active[k] && self.clean[k].len() >= min_clean)
+            .filter(|&k| embed_now && active[k] && self.clean[k].len() >= min_clean)
             .collect();
         if !embed_rows.is_empty() {
             let len = embed_rows
                 .iter()
                 .map(|&k| self.clean[k].len())
                 .max()
-                .unwrap_or(0);
+                .unwrap_or(0)
+                .max(min_model);
             self.batch.clear();
             for &k in &embed_rows {
                 let piece = &self.clean[k];
@@ -363,6 +366,7 @@ impl Session {
 
     /// Makes every frame before `until` final and binarizes it.
     fn finalize(&mut self, until: i64) {
+        let one_speaker_per_frame = &matches!(self.model.segmenter(), Segmenter::Vad(_));
         let Session {
             aggregator,
             tracker,
@@ -379,6 +383,17 @@ impl Session {
                         public_scores.resize(id + 1, 0.0);
                     }
                     public_scores[id] = (public_scores[id] + score).min(1.0);
+                }
+            }
+            if *one_speaker_per_frame {
+                // A one-speaker segmenter cannot see overlap: the frame's speech goes to
+                // the speaker most windows chose, instead of to every speaker some did.
+                let total: f32 = public_scores.iter().sum();
+                if let Some(winner) = (0..public_scores.len())
+                    .max_by(|&a, &b| public_scores[a].total_cmp(&public_scores[b]))
+                {
+                    public_scores.iter_mut().for_each(|v| *v = 0.0);
+                    public_scores[winner] = total.min(1.0);
                 }
             }
             binarizer.push_frame(frame, public_scores);

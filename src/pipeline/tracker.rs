@@ -50,7 +50,7 @@ pub struct Tracker {
     settings: TrackerSettings,
     speakers: Vec<GlobalSpeaker>,
     next_public: u32,
-    /// Global speaker of each local speaker index in the previous window.
+    /// Global speaker each local speaker index was last attributed to.
     previous: Vec<Option<usize>>,
 }
 
@@ -135,8 +135,8 @@ impl Tracker {
                 }
             }
         }
-        // Without a voiceprint, a local speaker keeps last window's global speaker, unless
-        // another local speaker took it.
+        // Without a voiceprint, a local speaker keeps the global speaker it last had (for a
+        // one-speaker segmenter: the last speaker heard), unless another local took it.
         for (local, slot) in result.iter_mut().enumerate() {
             if slot.is_none() && locals[local].active && locals[local].embedding.is_none() {
                 *slot = self.previous.get(local).copied().flatten();
@@ -155,7 +155,14 @@ impl Tracker {
         for &g in &seen {
             self.add_evidence(g, step_seconds);
         }
-        self.previous.clone_from(&result);
+        if self.previous.len() < result.len() {
+            self.previous.resize(result.len(), None);
+        }
+        for (last, now) in self.previous.iter_mut().zip(&result) {
+            if now.is_some() {
+                *last = *now;
+            }
+        }
         result
     }
 
