@@ -193,6 +193,8 @@ uint32_t vf_abi_version(void);
  * folder). Optional: `vf_model_open` loads it on first use. Once loaded, the library
  * stays for the life of the process and later calls return `VF_OK` without reloading.
  * `library_path` is borrowed for the call only.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_runtime_load(const char *library_path);
 
@@ -202,6 +204,8 @@ vf_status vf_runtime_load(const char *library_path);
  * `*out_model` receives a new model that the caller frees once with `vf_model_free`;
  * on failure `*out_model` is untouched. Paths are borrowed for the call only.
  * Thread safety: a model is immutable and may be used from any number of threads.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_model_open(const char *segmentation_path,
                         const char *embedding_path,
@@ -211,17 +215,23 @@ vf_status vf_model_open(const char *segmentation_path,
 /**
  * Frees a model. Sessions created from it keep their own reference and stay usable;
  * the memory goes when the last of them is destroyed. NULL is a no-op. Call once.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 void vf_model_free(struct vf_model *model);
 
 /**
  * Creates a configuration holding the defaults. The caller frees it once with
  * `vf_config_free`; it may be freed right after the sessions that use it are created.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_config_new(struct vf_config **out_config);
 
 /**
  * Frees a configuration. NULL is a no-op. Call once.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 void vf_config_free(struct vf_config *config);
 
@@ -229,10 +239,12 @@ void vf_config_free(struct vf_config *config);
  * Sets a numeric field by name. Keys (seconds unless noted): "latency", "step",
  * "vad_window", "tau_active" (0..1), "delta_new" (cosine distance), "rho_update",
  * "min_embedding_speech", "onset" (0..1), "offset" (0..1), "min_duration_on",
- * "min_duration_off", "min_new_speaker_speech", and the speaker counts
- * "num_speakers" (0 = unknown), "min_speakers", "max_speakers".
+ * "min_duration_off", "min_new_speaker_speech", and the whole numbers
+ * "num_speakers" (0 = unknown), "min_speakers", "max_speakers", "embedding_every".
  * An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
  * `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_config_set_float(struct vf_config *config,
                               const char *key,
@@ -245,6 +257,8 @@ vf_status vf_config_set_float(struct vf_config *config,
  * with `vf_session_destroy`; `model` and `config` may be freed afterwards.
  * Thread safety: a session may move between threads but must not be used by two
  * threads at once; different sessions are independent.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_session_create(const struct vf_model *model,
                             const struct vf_config *config,
@@ -258,6 +272,8 @@ vf_status vf_session_create(const struct vf_model *model,
  * flush: `VF_ERR_INVALID_STATE`) consumes nothing and the session stays usable.
  * `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
  * call only.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_session_push_samples(struct vf_session *session,
                                   const float *samples,
@@ -267,6 +283,8 @@ vf_status vf_session_push_samples(struct vf_session *session,
 
 /**
  * Same as `vf_session_push_samples` for 16-bit PCM samples.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_session_push_samples_i16(struct vf_session *session,
                                       const int16_t *samples,
@@ -279,6 +297,8 @@ vf_status vf_session_push_samples_i16(struct vf_session *session,
  * array) and writes how many to `*out_count`. Segments that do not fit stay queued for
  * the next call; a returned segment never changes and is never returned again.
  * `capacity == 0` only reports 0 (`out` may then be NULL).
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_session_poll_segments(struct vf_session *session,
                                    struct vf_segment *out,
@@ -287,6 +307,8 @@ vf_status vf_session_poll_segments(struct vf_session *session,
 
 /**
  * Writes the number of final segments waiting to be polled to `*out_count`.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_session_pending_segments(struct vf_session *session,
                                       size_t *out_count);
@@ -295,12 +317,16 @@ vf_status vf_session_pending_segments(struct vf_session *session,
  * Ends the stream: processes the buffered tail and closes open segments, which then
  * become pollable. Later pushes fail with `VF_ERR_INVALID_STATE`; flushing again is a
  * no-op.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 vf_status vf_session_flush(struct vf_session *session);
 
 /**
  * Destroys a session and everything it owns (unpolled segments are discarded). NULL is
  * a no-op. Call once per session.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
  */
 void vf_session_destroy(struct vf_session *session);
 

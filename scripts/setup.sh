@@ -16,6 +16,7 @@
 #   models/silero_vad.onnx                 silero-vad sequence model + voiceflow metadata
 #   models/ge2e.onnx                       resemblyzer GE2E encoder (scripts/convert_ge2e.py)
 #   models/test_segmentation.onnx          synthetic test segmenter (scripts/setup_models.py)
+#   models/test_embedding.onnx             synthetic test embedder (scripts/setup_models.py)
 #   setup.ok                               stamp; when current and all outputs exist the script
 #                                          exits at once with "voiceflow set-up: up to date"
 #
@@ -65,6 +66,7 @@ OUTPUTS=(
   "$ORT_DIR/libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime_providers_shared.so"
   "$ORT_DIR/libonnxruntime.so"
   "$MODELS/silero_vad.onnx" "$MODELS/ge2e.onnx" "$MODELS/test_segmentation.onnx"
+  "$MODELS/test_embedding.onnx"
 )
 
 # The stamp names the set-up version, the machine and the hashes of the files that decide the
@@ -210,6 +212,10 @@ fi
 if need_model test_segmentation.onnx; then
   say "making models/test_segmentation.onnx"
   "$VPY" "$SCRIPTS/setup_models.py" testseg "$MODELS/test_segmentation.onnx"
+fi
+if need_model test_embedding.onnx; then
+  say "making models/test_embedding.onnx"
+  "$VPY" "$SCRIPTS/setup_models.py" testemb "$MODELS/test_embedding.onnx"
 fi
 
 # ---- done ------------------------------------------------------------------------------------

@@ -3,6 +3,13 @@
 
     setup_models.py silero  SILERO_WHEEL OUT.onnx   # stamp silero-vad's sequence model
     setup_models.py testseg OUT.onnx                # synthetic band-split segmentation model
+    setup_models.py testemb OUT.onnx                # synthetic band-energy embedding model
+
+testemb: a tiny, deterministic embedding model used only by tests, so that tests of the windowed
+segmentation path do not depend on what a real speaker encoder makes of synthetic tones.
+  waveform [batch, samples] float32 (samples >= 991) -> embedding [batch, 2] float32: the RMS
+  energy in the LOW and HIGH bands of testseg, L2-normalised. A low tone embeds as ~[1, 0], a
+  high tone as ~[0, 1].
 
 Every output is written to OUT.tmp, verified with ONNX Runtime, then renamed into place.
 
@@ -225,6 +232,67 @@ def build_test_segmentation() -> onnx.ModelProto:
     return model
 
 
+EMB_METADATA = {
+    "voiceflow.kind": "embedding",
+    "voiceflow.sample_rate": str(SR),
+    "voiceflow.embedding_dim": "2",
+    "voiceflow.window_samples": "25440",
+    "voiceflow.min_samples": "4000",
+    "voiceflow.name": "voiceflow-test-bandenergy",
+    "voiceflow.version": "1",
+}
+
+
+def build_test_embedding() -> onnx.ModelProto:
+    kernels = [_band_kernels(*LOW_BAND), _band_kernels(*HIGH_BAND)]
+    weight = np.concatenate(kernels, axis=0)[:, None, :].astype(np.float32)
+    sel = np.zeros((2, weight.shape[0]), np.float32)
+    sel[0, : kernels[0].shape[0]] = 1.0
+    sel[1, kernels[0].shape[0] :] = 1.0
+    inits = [
+        numpy_helper.from_array(weight, "band_kernels"),
+        numpy_helper.from_array(sel, "band_select"),
+        numpy_helper.from_array(np.array([1], np.int64), "channel_axis"),
+        numpy_helper.from_array(np.array(1e-12, np.float32), "eps"),
+    ]
+    nodes = [
+        helper.make_node("Unsqueeze", ["waveform", "channel_axis"], ["wave3"]),  # [B, 1, S]
+        helper.make_node("Conv", ["wave3", "band_kernels"], ["corr"], kernel_shape=[SEG_LEN], strides=[SEG_STEP]),
+        helper.make_node("Mul", ["corr", "corr"], ["corr_pow"]),
+        helper.make_node("MatMul", ["band_select", "corr_pow"], ["band_pow"]),  # [B, 2, T]
+        helper.make_node("ReduceMean", ["band_pow"], ["mean_pow"], axes=[2], keepdims=0),  # [B, 2]
+        helper.make_node("Add", ["mean_pow", "eps"], ["mean_pow_eps"]),
+        helper.make_node("Sqrt", ["mean_pow_eps"], ["rms"]),
+        helper.make_node("LpNormalization", ["rms"], ["embedding"], axis=-1, p=2),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "voiceflow_test_bandenergy",
+        [helper.make_tensor_value_info("waveform", TensorProto.FLOAT, ["batch", "samples"])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", 2])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="voiceflow-setup_models")
+    model.ir_version = 8
+    model.doc_string = "SYNTHETIC test-only embedding: RMS energy in 300-700 Hz and 2000-3500 Hz, L2-normalised."
+    _set_metadata(model, EMB_METADATA)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def embedding_check(path: str) -> None:
+    sess = _session(path)
+    batch = np.stack([tone(500.0, n=16000), tone(2800.0, n=16000)])
+    emb = sess.run(["embedding"], {"waveform": batch})[0]
+    if emb.shape != (2, 2) or emb[0, 0] < 0.99 or emb[1, 1] < 0.99:
+        raise SystemExit(f"testemb: unexpected embeddings {emb}")
+
+
+def make_test_embedding(out: Path) -> None:
+    _write_atomic(build_test_embedding(), out, embedding_check)
+    print(f"  test embedding -> {out}")
+
+
 def tone(freq: float, amp: float = 0.3, n: int = SEG_WINDOW) -> np.ndarray:
     return (amp * np.sin(2 * np.pi * freq * np.arange(n) / SR)).astype(np.float32)
 
@@ -257,6 +325,8 @@ def main(argv: list[str]) -> int:
         make_silero(Path(argv[1]), Path(argv[2]))
     elif len(argv) == 2 and argv[0] == "testseg":
         make_test_segmentation(Path(argv[1]))
+    elif len(argv) == 2 and argv[0] == "testemb":
+        make_test_embedding(Path(argv[1]))
     else:
         print(__doc__, file=sys.stderr)
         return 2

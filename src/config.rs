@@ -225,28 +225,29 @@ mod tests {
 
     #[test]
     fn each_invalid_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Config)>)> = vec![
-            ("step", Box::new(|c| c.step = 0.0)),
-            ("latency", Box::new(|c| c.latency = f32::NAN)),
-            ("onset", Box::new(|c| c.onset = 1.5)),
-            ("offset", Box::new(|c| c.offset = 0.9)),
-            ("delta_new", Box::new(|c| c.delta_new = -1.0)),
-            ("num_speakers", Box::new(|c| c.num_speakers = Some(0))),
-            (
-                "min_speakers",
-                Box::new(|c| {
-                    c.min_speakers = 5;
-                    c.max_speakers = 2;
-                }),
-            ),
-            ("vad_window", Box::new(|c| c.vad_window = 0.1)),
+        let cases = [
+            ("step", 0.0),
+            ("latency", f64::NAN),
+            ("onset", 1.5),
+            ("offset", 0.9),
+            ("delta_new", -1.0),
+            ("num_speakers", 65.0),
+            ("vad_window", 0.1),
+            ("embedding_every", 0.0),
+            ("min_speakers", 0.0),
         ];
-        for (field, mutate) in cases {
+        for (field, value) in cases {
             let mut c = Config::default();
-            mutate(&mut c);
+            c.set(field, value).unwrap();
             let err = c.validate().unwrap_err();
             assert!(err.message().contains(field), "{field}: {}", err.message());
         }
+        let c = Config {
+            min_speakers: 5,
+            max_speakers: 2,
+            ..Config::default()
+        };
+        assert!(c.validate().unwrap_err().message().contains("min_speakers"));
     }
 
     #[test]

@@ -108,7 +108,9 @@ impl EngineArgs {
         set(&mut c.latency, self.latency);
         set(&mut c.step, self.step);
         set(&mut c.delta_new, self.delta_new);
-        c.num_speakers = self.num_speakers;
+        if self.num_speakers.is_some() {
+            c.num_speakers = self.num_speakers;
+        }
         if let Some(v) = self.min_speakers {
             c.min_speakers = v;
         }

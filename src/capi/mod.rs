@@ -243,8 +243,10 @@ pub extern "C" fn vf_abi_version() -> u32 {
 /// folder). Optional: `vf_model_open` loads it on first use. Once loaded, the library
 /// stays for the life of the process and later calls return `VF_OK` without reloading.
 /// `library_path` is borrowed for the call only.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_runtime_load(library_path: *const c_char) -> vf_status {
+pub unsafe extern "C" fn vf_runtime_load(library_path: *const c_char) -> vf_status {
     boundary("vf_runtime_load", || {
         let path = path_arg("library_path", library_path)?;
         crate::runtime::environment(path.as_deref()).map(|_| ())
@@ -259,8 +261,10 @@ pub extern "C" fn vf_runtime_load(library_path: *const c_char) -> vf_status {
 /// `*out_model` receives a new model that the caller frees once with `vf_model_free`;
 /// on failure `*out_model` is untouched. Paths are borrowed for the call only.
 /// Thread safety: a model is immutable and may be used from any number of threads.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_model_open(
+pub unsafe extern "C" fn vf_model_open(
     segmentation_path: *const c_char,
     embedding_path: *const c_char,
     intra_threads: u32,
@@ -287,8 +291,10 @@ pub extern "C" fn vf_model_open(
 
 /// Frees a model. Sessions created from it keep their own reference and stay usable;
 /// the memory goes when the last of them is destroyed. NULL is a no-op. Call once.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_model_free(model: *mut vf_model) {
+pub unsafe extern "C" fn vf_model_free(model: *mut vf_model) {
     if !model.is_null() {
         // SAFETY: from vf_model_open, freed once by contract.
         let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(model) })));
@@ -300,8 +306,10 @@ pub extern "C" fn vf_model_free(model: *mut vf_model) {
 
 /// Creates a configuration holding the defaults. The caller frees it once with
 /// `vf_config_free`; it may be freed right after the sessions that use it are created.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_config_new(out_config: *mut *mut vf_config) -> vf_status {
+pub unsafe extern "C" fn vf_config_new(out_config: *mut *mut vf_config) -> vf_status {
     boundary("vf_config_new", || {
         if out_config.is_null() {
             return Err(null("out_config"));
@@ -316,8 +324,10 @@ pub extern "C" fn vf_config_new(out_config: *mut *mut vf_config) -> vf_status {
 }
 
 /// Frees a configuration. NULL is a no-op. Call once.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_config_free(config: *mut vf_config) {
+pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
     if !config.is_null() {
         // SAFETY: from vf_config_new, freed once by contract.
         let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(config) })));
@@ -331,8 +341,10 @@ pub extern "C" fn vf_config_free(config: *mut vf_config) {
 /// "num_speakers" (0 = unknown), "min_speakers", "max_speakers", "embedding_every".
 /// An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
 /// `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_config_set_float(
+pub unsafe extern "C" fn vf_config_set_float(
     config: *mut vf_config,
     key: *const c_char,
     value: f64,
@@ -354,8 +366,10 @@ pub extern "C" fn vf_config_set_float(
 /// with `vf_session_destroy`; `model` and `config` may be freed afterwards.
 /// Thread safety: a session may move between threads but must not be used by two
 /// threads at once; different sessions are independent.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_session_create(
+pub unsafe extern "C" fn vf_session_create(
     model: *const vf_model,
     config: *const vf_config,
     out_session: *mut *mut vf_session,
@@ -386,8 +400,10 @@ pub extern "C" fn vf_session_create(
 /// flush: `VF_ERR_INVALID_STATE`) consumes nothing and the session stays usable.
 /// `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
 /// call only.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_session_push_samples(
+pub unsafe extern "C" fn vf_session_push_samples(
     session: *mut vf_session,
     samples: *const f32,
     count: usize,
@@ -401,8 +417,10 @@ pub extern "C" fn vf_session_push_samples(
 }
 
 /// Same as `vf_session_push_samples` for 16-bit PCM samples.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_session_push_samples_i16(
+pub unsafe extern "C" fn vf_session_push_samples_i16(
     session: *mut vf_session,
     samples: *const i16,
     count: usize,
@@ -419,8 +437,10 @@ pub extern "C" fn vf_session_push_samples_i16(
 /// array) and writes how many to `*out_count`. Segments that do not fit stay queued for
 /// the next call; a returned segment never changes and is never returned again.
 /// `capacity == 0` only reports 0 (`out` may then be NULL).
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_session_poll_segments(
+pub unsafe extern "C" fn vf_session_poll_segments(
     session: *mut vf_session,
     out: *mut vf_segment,
     capacity: usize,
@@ -449,8 +469,10 @@ pub extern "C" fn vf_session_poll_segments(
 }
 
 /// Writes the number of final segments waiting to be polled to `*out_count`.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_session_pending_segments(
+pub unsafe extern "C" fn vf_session_pending_segments(
     session: *mut vf_session,
     out_count: *mut usize,
 ) -> vf_status {
@@ -467,15 +489,19 @@ pub extern "C" fn vf_session_pending_segments(
 /// Ends the stream: processes the buffered tail and closes open segments, which then
 /// become pollable. Later pushes fail with `VF_ERR_INVALID_STATE`; flushing again is a
 /// no-op.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_session_flush(session: *mut vf_session) -> vf_status {
+pub unsafe extern "C" fn vf_session_flush(session: *mut vf_session) -> vf_status {
     with_session("vf_session_flush", session, |s| s.flush())
 }
 
 /// Destroys a session and everything it owns (unpolled segments are discarded). NULL is
 /// a no-op. Call once per session.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
-pub extern "C" fn vf_session_destroy(session: *mut vf_session) {
+pub unsafe extern "C" fn vf_session_destroy(session: *mut vf_session) {
     if !session.is_null() {
         // SAFETY: from vf_session_create, destroyed once by contract.
         let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(session) })));
@@ -530,43 +556,52 @@ mod tests {
 
     #[test]
     fn null_pointers_are_reported_not_dereferenced() {
-        assert_eq!(vf_session_flush(std::ptr::null_mut()), VF_ERR_NULL_POINTER);
-        assert!(last_error().contains("session is NULL"));
-        assert_eq!(vf_config_new(std::ptr::null_mut()), VF_ERR_NULL_POINTER);
         assert_eq!(
-            vf_session_create(std::ptr::null(), std::ptr::null(), std::ptr::null_mut()),
+            unsafe { vf_session_flush(std::ptr::null_mut()) },
             VF_ERR_NULL_POINTER
         );
-        vf_session_destroy(std::ptr::null_mut());
-        vf_model_free(std::ptr::null_mut());
-        vf_config_free(std::ptr::null_mut());
+        assert!(last_error().contains("session is NULL"));
+        assert_eq!(
+            unsafe { vf_config_new(std::ptr::null_mut()) },
+            VF_ERR_NULL_POINTER
+        );
+        assert_eq!(
+            unsafe { vf_session_create(std::ptr::null(), std::ptr::null(), std::ptr::null_mut()) },
+            VF_ERR_NULL_POINTER
+        );
+        unsafe { vf_session_destroy(std::ptr::null_mut()) };
+        unsafe { vf_model_free(std::ptr::null_mut()) };
+        unsafe { vf_config_free(std::ptr::null_mut()) };
     }
 
     #[test]
     fn config_keys_are_checked() {
         let mut cfg = std::ptr::null_mut();
-        assert_eq!(vf_config_new(&mut cfg), VF_OK);
-        assert_eq!(vf_config_set_float(cfg, c"latency".as_ptr(), 1.0), VF_OK);
+        assert_eq!(unsafe { vf_config_new(&mut cfg) }, VF_OK);
         assert_eq!(
-            vf_config_set_float(cfg, c"num_speakers".as_ptr(), 3.0),
+            unsafe { vf_config_set_float(cfg, c"latency".as_ptr(), 1.0) },
+            VF_OK
+        );
+        assert_eq!(
+            unsafe { vf_config_set_float(cfg, c"num_speakers".as_ptr(), 3.0) },
             VF_OK
         );
         assert_eq!(unsafe { &*cfg }.inner.num_speakers, Some(3));
         assert_eq!(
-            vf_config_set_float(cfg, c"num_speakers".as_ptr(), 0.0),
+            unsafe { vf_config_set_float(cfg, c"num_speakers".as_ptr(), 0.0) },
             VF_OK
         );
         assert_eq!(unsafe { &*cfg }.inner.num_speakers, None);
         assert_eq!(
-            vf_config_set_float(cfg, c"bogus".as_ptr(), 1.0),
+            unsafe { vf_config_set_float(cfg, c"bogus".as_ptr(), 1.0) },
             VF_ERR_INVALID_ARGUMENT
         );
         assert!(last_error().contains("bogus"));
         assert_eq!(
-            vf_config_set_float(cfg, std::ptr::null(), 1.0),
+            unsafe { vf_config_set_float(cfg, std::ptr::null(), 1.0) },
             VF_ERR_NULL_POINTER
         );
-        vf_config_free(cfg);
+        unsafe { vf_config_free(cfg) };
     }
 
     #[test]

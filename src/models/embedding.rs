@@ -29,7 +29,7 @@ impl EmbeddingModel {
     /// inference call; writes `rows x embedding_dim` values (re-normalised) to `out`.
     pub fn embed(&self, batch: &[f32], rows: usize, out: &mut Vec<f32>) -> Result<()> {
         let dim = self.contract.embedding_dim;
-        debug_assert!(rows > 0 && batch.len() % rows == 0);
+        debug_assert!(rows > 0 && batch.len().is_multiple_of(rows));
         let len = batch.len() / rows;
         self.onnx.with_session(|session| {
             let err = |e: ort::Error| Error::inference("embedding model", e);

@@ -20,6 +20,11 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
+    /// Frames held (not final yet).
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
     fn frame_mut(&mut self, frame: i64) -> Option<&mut FrameVotes> {
         if frame < self.first {
             return None; // already final: late votes are ignored

@@ -159,7 +159,7 @@ impl Session {
     /// from earlier pushes, a length that is not a whole number of frames, push after
     /// flush) consumes nothing and leaves the session usable. An empty push is a no-op.
     pub fn push(&mut self, samples: &[f32], sample_rate: u32, channels: u32) -> Result<()> {
-        self.check_push(samples.len(), sample_rate, channels)?;
+        let first = self.check_push(samples.len(), sample_rate, channels)?;
         if let Some(i) = samples.iter().position(|v| !v.is_finite()) {
             return Err(Error::new(
                 Status::InvalidAudio,
@@ -169,6 +169,7 @@ impl Session {
                 ),
             ));
         }
+        self.accept_format(first, samples.len());
         let channels = channels as usize;
         for slice in samples.chunks(PUSH_SLICE_FRAMES * channels) {
             self.consume(slice.iter().copied())?;
@@ -178,7 +179,8 @@ impl Session {
 
     /// Pushes interleaved 16-bit PCM samples; same rules as [`Session::push`].
     pub fn push_i16(&mut self, samples: &[i16], sample_rate: u32, channels: u32) -> Result<()> {
-        self.check_push(samples.len(), sample_rate, channels)?;
+        let first = self.check_push(samples.len(), sample_rate, channels)?;
+        self.accept_format(first, samples.len());
         let channels = channels as usize;
         for slice in samples.chunks(PUSH_SLICE_FRAMES * channels) {
             self.consume(slice.iter().map(|&v| i16_to_f32(v)))?;
@@ -196,7 +198,15 @@ impl Session {
         Ok(())
     }
 
-    fn check_push(&mut self, len: usize, sample_rate: u32, channels: u32) -> Result<()> {
+    /// Validates a push before anything is consumed. Returns the converter for a first
+    /// push; the caller installs it only once the push is accepted, so a rejected (or
+    /// empty) first push does not fix the stream's format.
+    fn check_push(
+        &self,
+        len: usize,
+        sample_rate: u32,
+        channels: u32,
+    ) -> Result<Option<StreamResampler>> {
         self.check_usable()?;
         if self.flushed {
             return Err(Error::new(
@@ -204,27 +214,39 @@ impl Session {
                 "push after flush: the stream has ended",
             ));
         }
-        match &self.input {
-            Some(r) if r.input_rate() != sample_rate || r.channels() != channels as usize => {
-                return Err(Error::new(
-                    Status::UnsupportedSampleRate,
-                    format!(
-                        "format changed mid-stream from {} Hz x {} to {sample_rate} Hz x {channels}",
-                        r.input_rate(),
-                        r.channels()
-                    ),
-                ));
-            }
-            Some(_) => {}
-            None => self.input = Some(StreamResampler::new(sample_rate, channels, RATE)?),
+        if !(1..=32).contains(&channels) {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!("channel count {channels} is outside 1..=32"),
+            ));
         }
-        if len % channels as usize != 0 {
+        if !len.is_multiple_of(channels as usize) {
             return Err(Error::new(
                 Status::InvalidArgument,
                 format!("{len} samples is not a whole number of {channels}-channel frames"),
             ));
         }
-        Ok(())
+        match &self.input {
+            Some(r) if r.input_rate() != sample_rate || r.channels() != channels as usize => {
+                Err(Error::new(
+                    Status::UnsupportedSampleRate,
+                    format!(
+                    "format changed mid-stream from {} Hz x {} to {sample_rate} Hz x {channels}",
+                    r.input_rate(),
+                    r.channels()
+                ),
+                ))
+            }
+            Some(_) => Ok(None),
+            None => StreamResampler::new(sample_rate, channels, RATE).map(Some),
+        }
+    }
+
+    /// Installs the converter of an accepted first push.
+    fn accept_format(&mut self, first: Option<StreamResampler>, len: usize) {
+        if len > 0 && first.is_some() {
+            self.input = first;
+        }
     }
 
     fn consume(&mut self, samples: impl Iterator<Item = f32>) -> Result<()> {
@@ -308,7 +330,10 @@ impl Session {
 
         // One batched inference for every speaker with enough clean speech; shorter
         // pieces are repeated up to the batch's length.
-        let embed_now = self.stats.steps % u64::from(self.config.embedding_every) == 0;
+        let embed_now = self
+            .stats
+            .steps
+            .is_multiple_of(u64::from(self.config.embedding_every));
         let embed_rows: Vec<usize> = (0..locals)
             .filter(|&k| embed_now && active[k] && self.clean[k].len() >= min_clean)
             .collect();
@@ -449,6 +474,12 @@ impl Session {
     /// Returns every final segment not returned yet, in start order.
     pub fn poll(&mut self) -> Vec<Segment> {
         self.binarizer.ready().drain(..).collect()
+    }
+
+    /// Samples of state the session holds (audio history plus frames not final yet);
+    /// constant in the steady state, whatever the stream length.
+    pub fn buffered_samples(&self) -> usize {
+        self.ring.capacity() + self.aggregator.len() * self.frame_samples as usize
     }
 
     /// Whether [`Session::flush`] has been called.

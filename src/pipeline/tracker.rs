@@ -17,6 +17,8 @@ use crate::models::normalize;
 const COST_SCALE: f32 = 1e6;
 /// Cost of an impossible option (a new speaker past `max_speakers`).
 const FORBIDDEN: i64 = 1 << 40;
+/// Tentative speakers allowed beyond `max_speakers`.
+const MAX_TENTATIVE: usize = 4;
 /// While fewer than `min_speakers` exist, the new-speaker threshold is scaled by this.
 const BELOW_MIN_FACTOR: f32 = 0.6;
 
@@ -86,7 +88,12 @@ impl Tracker {
             .collect();
         if !with_embedding.is_empty() {
             let existing = self.speakers.len();
-            let room = (self.settings.max_speakers as usize).saturating_sub(existing);
+            // Tentative speakers do not take a confirmed slot, but their number is capped
+            // too, so memory stays bounded.
+            let max = self.settings.max_speakers as usize;
+            let room = max
+                .saturating_sub(self.confirmed())
+                .min((max + MAX_TENTATIVE).saturating_sub(existing));
             let new_cost = if room == 0 {
                 FORBIDDEN
             } else if self.confirmed() < self.settings.min_speakers as usize {
@@ -169,7 +176,10 @@ impl Tracker {
     fn add_evidence(&mut self, g: usize, seconds: f32) {
         let spk = &mut self.speakers[g];
         spk.heard += seconds;
+        // Past max_speakers a tentative speaker stays tentative (reported as its nearest).
+        let slot_free = self.next_public < self.settings.max_speakers;
         if spk.public_id.is_none()
+            && slot_free
             && (spk.heard >= self.settings.min_new_speaker_speech || self.next_public == 0)
         {
             spk.public_id = Some(self.next_public);

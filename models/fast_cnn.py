@@ -1,0 +1,129 @@
+"""FastDiarizationModel: a small raw-waveform CNN for CPU segmentation.
+
+    waveform [B, 1, 80000] -> RMS normalisation
+      -> strided conv front-end (Conv+BN+ReLU x4, strides 5*4*4*4 = 320, valid padding)
+      -> 7 dilated residual blocks at 20 ms (dilations 1..64, receptive field +-2.5 s)
+      -> 1x1 head -> log_softmax over the 7 powerset classes          -> scores [B, 249, 7]
+
+Every convolution is followed by BatchNorm, which `fuse()` folds into the convolution for
+export; nothing is recurrent, so ONNX Runtime runs it as a chain of Conv/Relu/Add nodes.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from models.common import MAX_OVERLAP, NUM_CLASSES, SAMPLE_RATE, SPEAKERS, WINDOW_SAMPLES
+
+# (out_channels, kernel, stride) of the front-end
+FRONTEND = ((32, 20, 5), (64, 8, 4), (128, 8, 4), (256, 8, 4))
+DILATIONS = (1, 2, 4, 8, 16, 32, 64)
+
+
+class ConvBNReLU(nn.Module):
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, dilation: int = 1,
+                 padding: int = 0, relu: bool = True):
+        super().__init__()
+        self.conv = nn.Conv1d(cin, cout, kernel, stride=stride, dilation=dilation, padding=padding, bias=False)
+        self.bn = nn.BatchNorm1d(cout)
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.bn(self.conv(x))
+        return torch.relu(x) if self.relu else x
+
+
+class ResidualBlock(nn.Module):
+    """x + BN(1x1(ReLU(BN(dilated 3-tap conv(x))))), then ReLU."""
+
+    def __init__(self, channels: int, dilation: int):
+        super().__init__()
+        self.dil = ConvBNReLU(channels, channels, 3, dilation=dilation, padding=dilation)
+        self.mix = ConvBNReLU(channels, channels, 1, relu=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.mix(self.dil(x)))
+
+
+def frontend_geometry(layers=FRONTEND) -> tuple[int, int]:
+    """(receptive field, total stride) of the valid-padded front-end, in samples."""
+    field, jump = 1, 1
+    for _, k, s in layers:
+        field += (k - 1) * jump
+        jump *= s
+    return field, jump
+
+
+class FastDiarizationModel(nn.Module):
+    model_type = "fast-cnn"
+    name = "voiceflow-fast-cnn"
+
+    def __init__(self, channels: int = 256, hidden: int = 192, window_samples: int = WINDOW_SAMPLES):
+        super().__init__()
+        self.window_samples = window_samples
+        layers = []
+        cin = 1
+        for cout, k, s in FRONTEND[:-1]:
+            layers.append(ConvBNReLU(cin, cout, k, stride=s))
+            cin = cout
+        _, k, s = FRONTEND[-1]
+        layers.append(ConvBNReLU(cin, channels, k, stride=s))
+        self.frontend = nn.Sequential(*layers)
+        self.blocks = nn.Sequential(*[ResidualBlock(channels, d) for d in DILATIONS])
+        self.head = ConvBNReLU(channels, hidden, 1)
+        self.classifier = nn.Conv1d(hidden, NUM_CLASSES, 1)
+
+    # ---- contract ---------------------------------------------------------------
+    def geometry(self) -> dict[str, int]:
+        field, step = frontend_geometry()
+        frames = (self.window_samples - field) // step + 1
+        return {"frame_step_samples": step, "frame_offset_samples": 0,
+                "frame_length_samples": field, "frames": frames}
+
+    def metadata(self) -> dict[str, str]:
+        g = self.geometry()
+        return {
+            "voiceflow.kind": "segmentation",
+            "voiceflow.sample_rate": str(SAMPLE_RATE),
+            "voiceflow.window_samples": str(self.window_samples),
+            "voiceflow.frame_step_samples": str(g["frame_step_samples"]),
+            "voiceflow.frame_offset_samples": str(g["frame_offset_samples"]),
+            "voiceflow.frame_length_samples": str(g["frame_length_samples"]),
+            "voiceflow.speakers": str(SPEAKERS),
+            "voiceflow.output": "powerset",
+            "voiceflow.max_overlap": str(MAX_OVERLAP),
+            "voiceflow.name": self.name,
+        }
+
+    # ---- compute ----------------------------------------------------------------
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        """waveform [B, 1, samples] float32 -> log-probabilities [B, frames, 7]."""
+        rms = torch.sqrt(torch.mean(waveform * waveform, dim=-1, keepdim=True) + 1e-8)
+        x = waveform / rms
+        x = self.frontend(x)
+        x = self.blocks(x)
+        x = self.classifier(self.head(x))
+        return torch.log_softmax(x.transpose(1, 2), dim=-1)
+
+    def fuse(self) -> FastDiarizationModel:
+        """A copy for inference with every BatchNorm folded into its convolution."""
+        m = copy.deepcopy(self).eval()
+        for mod in m.modules():
+            if isinstance(mod, ConvBNReLU) and isinstance(mod.bn, nn.BatchNorm1d):
+                mod.conv = fuse_conv_bn(mod.conv, mod.bn)
+                mod.bn = nn.Identity()
+        return m
+
+
+@torch.no_grad()
+def fuse_conv_bn(conv: nn.Conv1d, bn: nn.BatchNorm1d) -> nn.Conv1d:
+    fused = nn.Conv1d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+                      padding=conv.padding, dilation=conv.dilation, groups=conv.groups, bias=True)
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    fused.weight.copy_(conv.weight * scale[:, None, None])
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
+    return fused

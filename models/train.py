@@ -1,0 +1,210 @@
+"""Train a segmentation model on simulated conversations.
+
+    nice -n 19 python -m models.train --model-type fast-cnn --steps 1800 --out .voiceflow/models-runs/fast-cnn
+
+Every `--val-every` steps it logs the validation loss and frame-level diarization error
+(best speaker permutation per 5 s window) on a fixed simulated validation set (held-back
+speakers, see models/data.py) and on ami-dev cut into windows, and writes
+`last.pt` (resumable: model, optimiser, schedule, step, history) and `best.pt` (lowest
+ami-dev frame error). Re-running the same command resumes from `last.pt`. Batches are a
+pure function of (--seed, step), so a resumed run sees the same data as an unbroken one.
+Uses CUDA when it is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import threading
+import queue
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.common import MODEL_TYPES, count_parameters, create_model, data_dir
+from models.data import ami_windows, frame_labels, load_noise, load_pool, simulate_window
+from models.losses import frame_errors, pit_powerset_loss, powerset_to_multilabel
+
+
+def make_batch(seed: int, step: int, size: int, pool, noise, geometry) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng([seed, step])
+    waves, labels = [], []
+    for _ in range(size):
+        w, act = simulate_window(rng, pool, noise)
+        waves.append(w)
+        labels.append(frame_labels(act, geometry))
+    return np.stack(waves)[:, None, :], np.stack(labels)
+
+
+class Prefetcher:
+    """Simulates the next batches in a background thread (numpy releases the GIL in FFTs)."""
+
+    def __init__(self, seed, start, size, pool, noise, geometry, depth: int = 3):
+        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self.args = (seed, size, pool, noise, geometry)
+        self.step = start
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        seed, size, pool, noise, geometry = self.args
+        step = self.step
+        while not self.stop:
+            self.q.put(make_batch(seed, step, size, pool, noise, geometry))
+            step += 1
+
+    def next(self):
+        return self.q.get()
+
+
+@torch.no_grad()
+def evaluate(model, waves: np.ndarray, labels: np.ndarray, device, batch: int = 16) -> dict[str, float]:
+    model.eval()
+    losses, hyps = [], []
+    for i in range(0, len(waves), batch):
+        x = torch.from_numpy(waves[i: i + batch]).to(device)
+        if x.dim() == 2:
+            x = x[:, None, :]
+        y = torch.from_numpy(labels[i: i + batch]).to(device)
+        lp = model(x)
+        losses.append(float(pit_powerset_loss(lp, y)) * len(x))
+        hyps.append(powerset_to_multilabel(lp))
+    model.train()
+    out = frame_errors(np.concatenate(hyps), labels)
+    out["loss"] = sum(losses) / len(waves)
+    return out
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model-type", choices=MODEL_TYPES, default="fast-cnn")
+    ap.add_argument("--data", help="shared data folder (default $VOICEFLOW_DATA or ../shared/data)")
+    ap.add_argument("--out", type=Path, help="run folder (default .voiceflow/models-runs/MODEL_TYPE)")
+    ap.add_argument("--checkpoint", type=Path, help="initial weights (a .pt from this tool, or for the "
+                    "sophisticated model a wav2vec2-base encoder state dict)")
+    ap.add_argument("--steps", type=int, default=1800)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--weight-decay", type=float, default=1e-2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--val-every", type=int, default=100)
+    ap.add_argument("--val-windows", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this long; 0 = no limit")
+    ap.add_argument("--no-ami", action="store_true", help="skip the ami-dev validation")
+    ap.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if args.device == "auto" else args.device))
+    data = data_dir(args.data)
+    out = args.out or Path(__file__).resolve().parent.parent / ".voiceflow" / "models-runs" / args.model_type
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(args.seed)
+
+    model = create_model(args.model_type)
+    geometry = model.geometry()
+    if args.checkpoint:
+        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+        if isinstance(state, dict) and "model" in state:
+            model.load_state_dict(state["model"])
+        elif hasattr(model, "load_encoder_state"):
+            model.load_encoder_state(state)
+        else:
+            model.load_state_dict(state)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    print(f"{args.model_type}: {count_parameters(model):,} parameters, {count_parameters(model, True):,} "
+          f"trainable; device {device}; {geometry['frames']} frames per window", flush=True)
+
+    step, history, best = 0, [], float("inf")
+    last = out / "last.pt"
+    if last.exists():
+        ck = torch.load(last, map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        step, history, best = ck["step"], ck["history"], ck["best"]
+        print(f"resumed from {last} at step {step}", flush=True)
+
+    pool = load_pool(data, "train")
+    val_pool = load_pool(data, "val")
+    noise = load_noise(data)
+    val_waves, val_labels = make_batch(args.seed + 1000, 0, args.val_windows, val_pool, noise, geometry)
+    ami = None if args.no_ami or not (data / "ami-dev").is_dir() else ami_windows(data, geometry)
+    print(f"train speakers {len(pool)}, validation speakers {len(val_pool)}, validation windows "
+          f"{len(val_waves)} simulated + {0 if ami is None else len(ami[0])} ami-dev", flush=True)
+
+    def validate_and_save(step_now: int, train_loss: float, elapsed: float) -> None:
+        nonlocal best
+        rec = {"step": step_now, "train_loss": train_loss, "minutes": round(elapsed / 60, 2),
+               "lr": opt.param_groups[0]["lr"]}
+        rec["val"] = evaluate(model, val_waves, val_labels, device)
+        if ami is not None:
+            rec["ami"] = evaluate(model, ami[0], ami[1], device)
+        history.append(rec)
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        msg = f"step {step_now:5d}  train {train_loss:.4f}  val loss {rec['val']['loss']:.4f} der {rec['val']['der']:.3f}"
+        if "ami" in rec:
+            msg += f"  ami loss {rec['ami']['loss']:.4f} der {rec['ami']['der']:.3f}"
+        print(msg + f"  ({rec['minutes']} min)", flush=True)
+        score = rec["ami"]["der"] if "ami" in rec else rec["val"]["der"]
+        ck = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step_now, "history": history,
+              "best": min(best, score), "model_type": args.model_type, "geometry": geometry, "args": vars(args)}
+        if score < best:
+            best = score
+            torch.save({"model": model.state_dict(), "step": step_now, "model_type": args.model_type,
+                        "metrics": rec}, out / "best.pt")
+        tmp = out / "last.pt.tmp"
+        torch.save(ck, tmp)
+        tmp.replace(last)
+
+    prefetch = Prefetcher(args.seed, step, args.batch_size, pool, noise, geometry)
+    model.train()
+    t0 = time.time()
+    running = []
+    while step < args.steps:
+        x, y = prefetch.next()
+        x = torch.from_numpy(x).to(device)
+        y = torch.from_numpy(y).to(device)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+        loss = pit_powerset_loss(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+        running.append(float(loss))
+        step += 1
+        if step % 10 == 0:
+            print(f"  step {step}  loss {np.mean(running[-10:]):.4f}  {(time.time() - t0) / 60:.1f} min", flush=True)
+        stop = args.max_minutes > 0 and time.time() - t0 > args.max_minutes * 60
+        if step % args.val_every == 0 or step == args.steps or stop:
+            validate_and_save(step, float(np.mean(running[-args.val_every:])), time.time() - t0)
+        if stop:
+            print(f"time budget of {args.max_minutes} min reached at step {step}", flush=True)
+            break
+    prefetch.stop = True
+    if not (out / "best.pt").exists() and last.exists():
+        ck = torch.load(last, map_location="cpu", weights_only=False)
+        torch.save({"model": ck["model"], "step": ck["step"], "model_type": args.model_type}, out / "best.pt")
+    print(f"done: {out}/last.pt, {out}/best.pt", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+//! The contract-driven segmentation path (K local speakers, powerset output), driven by
+//! the synthetic band-split model that set-up builds: speaker 0 is energy around
+//! 300-700 Hz, speaker 1 energy around 2-3.5 kHz, with the synthetic band-energy embedder
+//! so that voiceprints are exact. The fast CNN drops in the same way.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use voiceflow::models::Segmenter;
+use voiceflow::{Config, Model, ModelOptions};
+
+fn tone(freq: f32, seconds: f32, start: f32, out: &mut [f32]) {
+    let rate = 16_000.0;
+    let first = (start * rate) as usize;
+    let n = (seconds * rate) as usize;
+    for i in 0..n.min(out.len() - first) {
+        let t = (first + i) as f32 / rate;
+        out[first + i] += 0.2 * (2.0 * std::f32::consts::PI * freq * t).sin();
+    }
+}
+
+#[test]
+fn windowed_model_finds_two_overlapping_speakers() {
+    assert!(voiceflow::models::setup_present(), "run `make setup` first");
+    let models = voiceflow::runtime::default_home().join("models");
+    let options = ModelOptions {
+        segmentation: Some(models.join("test_segmentation.onnx")),
+        embedding: Some(models.join("test_embedding.onnx")),
+        ..ModelOptions::default()
+    };
+    let model = Arc::new(Model::open(&options).unwrap());
+    let Segmenter::Windowed(seg) = model.segmenter() else {
+        panic!("a segmentation model opens as the windowed segmenter")
+    };
+    assert_eq!((seg.contract().speakers, seg.contract().frames()), (3, 293));
+
+    // Speaker A (low band) 1-7 s, speaker B (high band) 5-11 s: overlap 5-7 s.
+    let total = 14.0;
+    let mut audio = vec![0.0f32; (total * 16_000.0) as usize];
+    tone(500.0, 6.0, 1.0, &mut audio);
+    tone(2_800.0, 6.0, 5.0, &mut audio);
+    let segments = diarize(model, Config::default(), &audio, 16_000, 1, 1_000);
+    assert_eq!(speakers(&segments), 2, "{segments:?}");
+    let span = |id: u32| {
+        let mine: Vec<_> = segments.iter().filter(|s| s.speaker == id).collect();
+        (
+            mine.iter().map(|s| s.start).fold(f64::MAX, f64::min),
+            mine.iter().map(|s| s.end).fold(0.0, f64::max),
+        )
+    };
+    let (a, b) = (span(0), span(1));
+    for ((start, end), (want_start, want_end)) in [(a, (1.0, 7.0)), (b, (5.0, 11.0))] {
+        assert!(
+            (start - want_start).abs() < 0.4 && (end - want_end).abs() < 0.4,
+            "{segments:?}"
+        );
+    }
+}
