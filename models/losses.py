@@ -43,7 +43,7 @@ def frame_errors(hyp: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     """Frame-level miss / false alarm / confusion over windows [N, T, K], each window under its
     best speaker permutation (the local-speaker labels are arbitrary)."""
     tot = {"speech": 0.0, "miss": 0.0, "fa": 0.0, "conf": 0.0}
-    for h, r in zip(hyp, ref):
+    for h, r in zip(hyp, ref, strict=True):
         nr, nh = r.sum(axis=1), h.sum(axis=1)
         best = None
         for perm in PERMUTATIONS:

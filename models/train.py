@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import threading
 import queue
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from models.common import MODEL_TYPES, count_parameters, create_model, data_dir
-from models.data import ami_windows, frame_labels, load_noise, load_pool, simulate_window
+from models.data import ami_windows, frame_labels, load_noise, load_pool, simulate_window, synthetic_pool
 from models.losses import frame_errors, pit_powerset_loss, powerset_to_multilabel
 
 
@@ -79,10 +79,12 @@ def evaluate(model, waves: np.ndarray, labels: np.ndarray, device, batch: int = 
     return out
 
 
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
+def lr_at(step: int, total: int, peak: float, warmup: int, time_progress: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to 2 % of the peak. With a time budget the decay
+    follows whichever runs out first, the steps or the minutes."""
     if step < warmup:
         return peak * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    progress = min(1.0, max((step - warmup) / max(1, total - warmup), time_progress))
     return peak * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
@@ -104,6 +106,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this long; 0 = no limit")
     ap.add_argument("--no-ami", action="store_true", help="skip the ami-dev validation")
+    ap.add_argument("--synthetic-data", action="store_true",
+                    help="synthetic voices instead of the shared data (smoke tests only)")
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda")
     args = ap.parse_args(argv)
 
@@ -140,9 +144,12 @@ def main(argv=None) -> int:
         step, history, best = ck["step"], ck["history"], ck["best"]
         print(f"resumed from {last} at step {step}", flush=True)
 
-    pool = load_pool(data, "train")
-    val_pool = load_pool(data, "val")
-    noise = load_noise(data)
+    if args.synthetic_data:
+        pool, val_pool = synthetic_pool(seed=0), synthetic_pool(speakers=3, seed=1)
+        noise = [np.random.default_rng(0).standard_normal(160000).astype(np.float32)]
+        args.no_ami = True
+    else:
+        pool, val_pool, noise = load_pool(data, "train"), load_pool(data, "val"), load_noise(data)
     val_waves, val_labels = make_batch(args.seed + 1000, 0, args.val_windows, val_pool, noise, geometry)
     ami = None if args.no_ami or not (data / "ami-dev").is_dir() else ami_windows(data, geometry)
     print(f"train speakers {len(pool)}, validation speakers {len(val_pool)}, validation windows "
@@ -158,7 +165,8 @@ def main(argv=None) -> int:
         history.append(rec)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
-        msg = f"step {step_now:5d}  train {train_loss:.4f}  val loss {rec['val']['loss']:.4f} der {rec['val']['der']:.3f}"
+        msg = (f"step {step_now:5d}  train {train_loss:.4f}  val loss {rec['val']['loss']:.4f} "
+               f"der {rec['val']['der']:.3f}")
         if "ami" in rec:
             msg += f"  ami loss {rec['ami']['loss']:.4f} der {rec['ami']['der']:.3f}"
         print(msg + f"  ({rec['minutes']} min)", flush=True)
@@ -176,25 +184,35 @@ def main(argv=None) -> int:
     prefetch = Prefetcher(args.seed, step, args.batch_size, pool, noise, geometry)
     model.train()
     t0 = time.time()
+    spent0 = history[-1]["minutes"] * 60 if history else 0.0  # time of the runs before a resume
+    first = step
+
+    def time_progress(step_now: int) -> float:
+        if args.max_minutes <= 0:
+            return 0.0
+        return (spent0 + time.time() - t0) / (args.max_minutes * 60)
+
     running = []
     while step < args.steps:
         x, y = prefetch.next()
         x = torch.from_numpy(x).to(device)
         y = torch.from_numpy(y).to(device)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup, time_progress(step))
         loss = pit_powerset_loss(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)
         opt.step()
-        running.append(float(loss))
+        running.append(float(loss.detach()))
         step += 1
         if step % 10 == 0:
-            print(f"  step {step}  loss {np.mean(running[-10:]):.4f}  {(time.time() - t0) / 60:.1f} min", flush=True)
-        stop = args.max_minutes > 0 and time.time() - t0 > args.max_minutes * 60
+            print(f"  step {step}  loss {np.mean(running[-10:]):.4f}  {(spent0 + time.time() - t0) / 60:.1f} min  "
+                  f"lr {opt.param_groups[0]['lr']:.2e}  ({(time.time() - t0) / max(1, step - first):.2f} s/step)",
+                  flush=True)
+        stop = args.max_minutes > 0 and time_progress(step) >= 1.0
         if step % args.val_every == 0 or step == args.steps or stop:
-            validate_and_save(step, float(np.mean(running[-args.val_every:])), time.time() - t0)
+            validate_and_save(step, float(np.mean(running[-args.val_every:])), spent0 + time.time() - t0)
         if stop:
             print(f"time budget of {args.max_minutes} min reached at step {step}", flush=True)
             break

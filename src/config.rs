@@ -44,9 +44,13 @@ pub struct Config {
     /// A new speaker becomes final (gets a public id) only after this much speech; until
     /// then it can be merged into a close existing speaker. Guards against phantoms.
     pub min_new_speaker_speech: f32,
-    /// Compute voiceprints every N-th step only (1 = every step); in between, local
-    /// speakers keep their previous global speaker. Trades accuracy for speed.
-    pub embedding_every: u32,
+    /// Seconds of new clean speech a local speaker needs before its voiceprint is
+    /// computed again (in between it keeps its global speaker). A speaker without a
+    /// global speaker yet is embedded as soon as it has `min_embedding_speech`. Smaller
+    /// is more reactive, larger is cheaper. Default 0.5 s: one voiceprint per step of
+    /// new speech; silent steps cost nothing. (1.0 s was 7.8 DER points worse on the
+    /// simulated conversations.)
+    pub embedding_interval: f32,
 }
 
 impl Default for Config {
@@ -67,7 +71,7 @@ impl Default for Config {
             min_speakers: 1,
             max_speakers: 20,
             min_new_speaker_speech: 1.0,
-            embedding_every: 1,
+            embedding_interval: 0.5,
         }
     }
 }
@@ -120,12 +124,7 @@ impl Config {
         non_negative("min_duration_on", self.min_duration_on, 60.0)?;
         non_negative("min_duration_off", self.min_duration_off, 60.0)?;
         non_negative("min_new_speaker_speech", self.min_new_speaker_speech, 600.0)?;
-        if !(1..=100).contains(&self.embedding_every) {
-            return Err(Error::config(
-                "embedding_every",
-                format!("{} must be in 1..=100", self.embedding_every),
-            ));
-        }
+        non_negative("embedding_interval", self.embedding_interval, 60.0)?;
         let (min, max) = self.speaker_bounds();
         if let Some(n) = self.num_speakers {
             if n == 0 || n > MAX_SPEAKERS_LIMIT {
@@ -161,7 +160,7 @@ impl Config {
         "num_speakers",
         "min_speakers",
         "max_speakers",
-        "embedding_every",
+        "embedding_interval",
     ];
 
     /// Sets a field by name (the C API's and the CLI's way in). Speaker counts are whole
@@ -191,7 +190,7 @@ impl Config {
             "num_speakers" => self.num_speakers = (value != 0.0).then(|| count(value)),
             "min_speakers" => self.min_speakers = count(value),
             "max_speakers" => self.max_speakers = count(value),
-            "embedding_every" => self.embedding_every = count(value),
+            "embedding_interval" => self.embedding_interval = v,
             other => {
                 return Err(Error::new(
                     crate::error::Status::InvalidArgument,
@@ -233,7 +232,7 @@ mod tests {
             ("delta_new", -1.0),
             ("num_speakers", 65.0),
             ("vad_window", 0.1),
-            ("embedding_every", 0.0),
+            ("embedding_interval", -1.0),
             ("min_speakers", 0.0),
         ];
         for (field, value) in cases {

@@ -3,6 +3,7 @@
 
 mod aggregator;
 mod binarize;
+mod clean_speech;
 mod segment;
 mod session;
 mod stage;

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::aggregator::Aggregator;
 use super::binarize::{BinarizeSettings, Binarizer};
+use super::clean_speech;
 use super::segment::Segment;
 use super::stage::{LocalActivity, Stage};
 use super::tracker::{LocalObservation, Tracker, TrackerSettings};
@@ -59,6 +60,8 @@ pub struct Session {
     mono: Vec<f32>,
     activity: LocalActivity,
     clean: Vec<Vec<f32>>,
+    /// Seconds of new clean speech per local speaker since its last voiceprint.
+    speech_since_embedding: Vec<f32>,
     batch: Vec<f32>,
     embeddings: Vec<f32>,
     public_scores: Vec<f32>,
@@ -117,6 +120,7 @@ impl Session {
             mono: Vec::new(),
             activity: LocalActivity::default(),
             clean: Vec::new(),
+            speech_since_embedding: Vec::new(),
             batch: Vec::new(),
             embeddings: Vec::new(),
             public_scores: Vec::new(),
@@ -302,8 +306,13 @@ impl Session {
         let min_clean = (self.config.min_embedding_speech * RATE as f32) as usize;
         let min_model = embed_contract.min_samples;
         self.clean.resize_with(locals, Vec::new);
+        self.speech_since_embedding.resize(locals, 0.0);
         let mut active = vec![false; locals];
         let mut clean_seconds = vec![0.0f32; locals];
+        let frame_seconds = self.frame_samples as f32 / RATE as f32;
+        let max_frames = (max_clean as u64 / self.frame_samples).max(1) as usize;
+        let step_start = (end - self.step_samples) as i64 / self.frame_samples as i64;
+        let mut needs_embedding = vec![false; locals];
         for k in 0..locals {
             self.clean[k].clear();
             let a = &self.activity;
@@ -311,12 +320,8 @@ impl Session {
             if !active[k] {
                 continue;
             }
-            // Frames where k speaks alone; the newest ones that fit the embedding window.
-            let alone: Vec<usize> = (0..a.frames)
-                .filter(|&f| a.get(f, k) > tau && (0..locals).all(|j| j == k || a.get(f, j) <= tau))
-                .collect();
-            let keep = (max_clean / self.frame_samples as usize).max(1);
-            for &f in &alone[alone.len().saturating_sub(keep)..] {
+            let chosen = clean_speech::select(a, k, tau, max_frames);
+            for &f in &chosen.frames {
                 let start = (a.first_frame + f as i64) * self.frame_samples as i64;
                 self.ring.extend_range(
                     start,
@@ -324,19 +329,27 @@ impl Session {
                     &mut self.clean[k],
                 );
             }
-            let frames = alone.len();
-            clean_seconds[k] = (frames as u64 * self.frame_samples) as f32 / RATE as f32;
+            clean_seconds[k] = chosen.alone as f32 * frame_seconds;
+            // A new voiceprint only once enough new speech has come in; until then the
+            // speaker keeps its global speaker (a silent step would repeat the last one).
+            let new_frames = chosen
+                .frames
+                .iter()
+                .filter(|&&f| a.first_frame + f as i64 >= step_start)
+                .count();
+            self.speech_since_embedding[k] += new_frames as f32 * frame_seconds;
+            needs_embedding[k] = self.speech_since_embedding[k] >= self.config.embedding_interval
+                || self.tracker.last_global(k).is_none();
         }
 
         // One batched inference for every speaker with enough clean speech; shorter
         // pieces are repeated up to the batch's length.
-        let embed_now = self
-            .stats
-            .steps
-            .is_multiple_of(u64::from(self.config.embedding_every));
         let embed_rows: Vec<usize> = (0..locals)
-            .filter(|&k| embed_now && active[k] && self.clean[k].len() >= min_clean)
+            .filter(|&k| active[k] && needs_embedding[k] && self.clean[k].len() >= min_clean)
             .collect();
+        for &k in &embed_rows {
+            self.speech_since_embedding[k] = 0.0;
+        }
         if !embed_rows.is_empty() {
             let len = embed_rows
                 .iter()

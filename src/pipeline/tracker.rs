@@ -187,6 +187,11 @@ impl Tracker {
         }
     }
 
+    /// Global speaker local speaker `local` was last attributed to.
+    pub fn last_global(&self, local: usize) -> Option<usize> {
+        self.previous.get(local).copied().flatten()
+    }
+
     /// Public id that frames of global speaker `g` are reported under: its own when
     /// confirmed, else the closest confirmed speaker's (phantom suppression).
     pub fn public_id(&self, g: usize) -> Option<u32> {

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from models.common import data_dir
+from models.data import EVAL_DEV_CLEAN, EVAL_TEST_OTHER, frame_labels, simulate_window, speaker_split, synthetic_pool
+
+
+def test_simulation_is_reproducible_and_labelled():
+    pool = synthetic_pool(speakers=4, utterances=2, seconds=4.0)
+    noise = [np.random.default_rng(0).standard_normal(100000).astype(np.float32)]
+    a = simulate_window(np.random.default_rng(5), pool, noise)
+    b = simulate_window(np.random.default_rng(5), pool, noise)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    x, act = a
+    assert x.shape == (80000,) and x.dtype == np.float32 and act.shape == (80000, 3)
+    assert np.abs(x).max() <= 1.0
+    seen = [simulate_window(np.random.default_rng(s), pool, noise)[1] for s in range(30)]
+    counts = [int(s.any(axis=0).sum()) for s in seen]
+    assert max(counts) >= 2  # multi-speaker windows occur
+    assert any((s.sum(axis=1) >= 2).any() for s in seen)  # and overlap
+
+
+def test_frame_labels_follow_engine_frame_centres():
+    geometry = {"frame_step_samples": 320, "frame_offset_samples": 0, "frame_length_samples": 755, "frames": 248}
+    act = np.zeros((80000, 3), bool)
+    act[16000:32000, 1] = True  # 1 s to 2 s
+    lab = frame_labels(act, geometry)
+    centres = 377 + 320 * np.arange(248)
+    on = (centres >= 16000) & (centres < 32000)
+    assert lab.shape == (248, 3)
+    assert np.array_equal(lab[:, 1].astype(bool), on)
+    assert lab[:, [0, 2]].sum() == 0
+
+
+def test_speaker_split_excludes_evaluation_speakers():
+    d = data_dir(None)
+    if not (d / "librispeech").is_dir():
+        import os
+        from pathlib import Path
+
+        d = Path(__file__).resolve().parents[3] / "shared" / "data"
+        if os.environ.get("CI_NO_DATA") or not (d / "librispeech").is_dir():
+            pytest.skip("shared data not present")
+    split = speaker_split(d)
+    ids = {k[2:] for part in split.values() for k in part}
+    assert not ids & set(EVAL_DEV_CLEAN) and not ids & set(EVAL_TEST_OTHER)
+    assert not set(split["train"]) & set(split["val"])
