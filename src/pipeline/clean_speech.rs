@@ -35,7 +35,7 @@ mod tests {
     #[test]
     fn newest_alone_frames_without_overlap() {
         // k=0 speaks at 0..3 and 6..10, k=1 overlaps it at 8.
-        let mut rows = vec![[0.0f32, 0.0]; 10];
+        let mut rows = [[0.0f32, 0.0]; 10];
         for f in [0, 1, 2, 6, 7, 8, 9] {
             rows[f][0] = 0.9;
         }
