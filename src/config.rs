@@ -44,6 +44,9 @@ pub struct Config {
     /// A new speaker becomes final (gets a public id) only after this much speech; until
     /// then it can be merged into a close existing speaker. Guards against phantoms.
     pub min_new_speaker_speech: f32,
+    /// Longest clean speech (seconds) one voiceprint is computed from, at most the
+    /// embedding model's window. Embedding cost grows with it. Default 1.6 s.
+    pub max_embedding_speech: f32,
     /// Seconds of new clean speech a local speaker needs before its voiceprint is
     /// computed again (in between it keeps its global speaker). A speaker without a
     /// global speaker yet is embedded as soon as it has `min_embedding_speech`. Smaller
@@ -72,6 +75,7 @@ impl Default for Config {
             max_speakers: 20,
             min_new_speaker_speech: 1.0,
             embedding_interval: 0.5,
+            max_embedding_speech: 1.6,
         }
     }
 }
@@ -125,6 +129,13 @@ impl Config {
         non_negative("min_duration_off", self.min_duration_off, 60.0)?;
         non_negative("min_new_speaker_speech", self.min_new_speaker_speech, 600.0)?;
         non_negative("embedding_interval", self.embedding_interval, 60.0)?;
+        positive("max_embedding_speech", self.max_embedding_speech, 60.0)?;
+        if self.max_embedding_speech < self.min_embedding_speech {
+            return Err(Error::config(
+                "max_embedding_speech",
+                "must be >= min_embedding_speech",
+            ));
+        }
         let (min, max) = self.speaker_bounds();
         if let Some(n) = self.num_speakers {
             if n == 0 || n > MAX_SPEAKERS_LIMIT {
@@ -144,7 +155,7 @@ impl Config {
     }
 
     /// Names accepted by [`Config::set`].
-    pub const KEYS: [&'static str; 16] = [
+    pub const KEYS: [&'static str; 17] = [
         "latency",
         "step",
         "vad_window",
@@ -161,6 +172,7 @@ impl Config {
         "min_speakers",
         "max_speakers",
         "embedding_interval",
+        "max_embedding_speech",
     ];
 
     /// Sets a field by name (the C API's and the CLI's way in). Speaker counts are whole
@@ -191,6 +203,7 @@ impl Config {
             "min_speakers" => self.min_speakers = count(value),
             "max_speakers" => self.max_speakers = count(value),
             "embedding_interval" => self.embedding_interval = v,
+            "max_embedding_speech" => self.max_embedding_speech = v,
             other => {
                 return Err(Error::new(
                     crate::error::Status::InvalidArgument,

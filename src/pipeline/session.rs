@@ -301,7 +301,9 @@ impl Session {
 
         // Clean (non-overlapped) speech of each active local speaker, newest last.
         let embed_contract = model.embedder().contract();
-        let max_clean = embed_contract.window_samples;
+        let max_clean = embed_contract
+            .window_samples
+            .min((self.config.max_embedding_speech * RATE as f32) as usize);
         // Pieces shorter than the model's minimum are repeated up to it (see below).
         let min_clean = (self.config.min_embedding_speech * RATE as f32) as usize;
         let min_model = embed_contract.min_samples;
