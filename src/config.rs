@@ -73,7 +73,7 @@ impl Default for Config {
             num_speakers: None,
             min_speakers: 1,
             max_speakers: 20,
-            min_new_speaker_speech: 1.0,
+            min_new_speaker_speech: 2.0,
             embedding_interval: 0.5,
             max_embedding_speech: 1.6,
         }

@@ -279,3 +279,17 @@ def test_onnxruntime_library_installed():
     assert lib.is_symlink() and os.readlink(lib) == "libonnxruntime.so.1.32.0"
     assert lib.resolve().is_file() and lib.resolve().stat().st_size > 1_000_000
     assert (VF_HOME / "onnxruntime" / "libonnxruntime_providers_shared.so").is_file()
+
+
+def test_embedding_test_model_separates_the_two_bands():
+    meta = _metadata("test_embedding.onnx")
+    assert meta["voiceflow.kind"] == "embedding"
+    assert meta["voiceflow.embedding_dim"] == "2"
+    sess = _session("test_embedding.onnx")
+    t = np.arange(16000) / 16000
+    low = (0.2 * np.sin(2 * np.pi * 500 * t)).astype(np.float32)
+    high = (0.2 * np.sin(2 * np.pi * 2800 * t)).astype(np.float32)
+    emb = sess.run(["embedding"], {"waveform": np.stack([low, high, low + high])})[0]
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    assert emb[0, 0] > 0.99 and emb[1, 1] > 0.99
+    assert abs(emb[2, 0] - emb[2, 1]) < 0.1

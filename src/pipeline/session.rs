@@ -34,6 +34,15 @@ pub struct SessionStats {
     pub speakers_confirmed: usize,
 }
 
+/// Local speakers of one window and the voiceprints computed for them.
+struct Voiceprints {
+    active: Vec<bool>,
+    /// Seconds of clean (non-overlapped) speech per local speaker.
+    clean_seconds: Vec<f32>,
+    /// Local speakers with a fresh voiceprint, in `embeddings` row order.
+    rows: Vec<usize>,
+}
+
 /// A streaming diarization session over one audio stream.
 ///
 /// Created from a shared [`Model`]; use it from one thread at a time (it is `Send`).
@@ -296,6 +305,45 @@ impl Session {
         let model = Arc::clone(&self.model);
         self.stage
             .window(model.segmenter(), &self.ring, end, &mut self.activity)?;
+        let voiceprints = self.voiceprints(&model, end)?;
+        let dim = model.embedder().contract().embedding_dim;
+        let observations: Vec<LocalObservation> = (0..self.activity.speakers)
+            .map(|k| LocalObservation {
+                active: voiceprints.active[k],
+                embedding: voiceprints
+                    .rows
+                    .iter()
+                    .position(|&r| r == k)
+                    .map(|row| &self.embeddings[row * dim..(row + 1) * dim]),
+                clean_speech: voiceprints.clean_seconds[k],
+            })
+            .collect();
+        let step_seconds = self.step_samples as f32 / RATE as f32;
+        let assigned = self.tracker.assign(&observations, step_seconds);
+
+        let a = &self.activity;
+        for f in 0..a.frames {
+            let frame = a.first_frame + f as i64;
+            self.aggregator.cover(frame);
+            for (k, g) in assigned.iter().enumerate() {
+                if let Some(g) = *g {
+                    self.aggregator.add(frame, g, a.get(f, k));
+                }
+            }
+        }
+        let final_until = (end.saturating_sub(self.latency_samples) / self.frame_samples) as i64;
+        self.finalize(final_until);
+
+        self.stats.steps += 1;
+        if let Some(times) = self.step_times.as_mut() {
+            times.push(started.elapsed().as_secs_f32());
+        }
+        Ok(())
+    }
+
+    /// Which local speakers are active, their clean speech, and fresh voiceprints (one
+    /// batched inference into `self.embeddings`) for those that need one.
+    fn voiceprints(&mut self, model: &Model, end: u64) -> Result<Voiceprints> {
         let locals = self.activity.speakers;
         let tau = self.config.tau_active;
 
@@ -370,43 +418,16 @@ impl Session {
             self.stats.embedding_calls += 1;
             self.stats.embeddings += embed_rows.len() as u64;
         }
-        let dim = embed_contract.embedding_dim;
-        let observations: Vec<LocalObservation> = (0..locals)
-            .map(|k| LocalObservation {
-                active: active[k],
-                embedding: embed_rows
-                    .iter()
-                    .position(|&r| r == k)
-                    .map(|row| &self.embeddings[row * dim..(row + 1) * dim]),
-                clean_speech: clean_seconds[k],
-            })
-            .collect();
-        let step_seconds = self.step_samples as f32 / RATE as f32;
-        let assigned = self.tracker.assign(&observations, step_seconds);
-
-        let a = &self.activity;
-        for f in 0..a.frames {
-            let frame = a.first_frame + f as i64;
-            self.aggregator.cover(frame);
-            for (k, g) in assigned.iter().enumerate() {
-                if let Some(g) = *g {
-                    self.aggregator.add(frame, g, a.get(f, k));
-                }
-            }
-        }
-        let final_until = (end.saturating_sub(self.latency_samples) / self.frame_samples) as i64;
-        self.finalize(final_until);
-
-        self.stats.steps += 1;
-        if let Some(times) = self.step_times.as_mut() {
-            times.push(started.elapsed().as_secs_f32());
-        }
-        Ok(())
+        Ok(Voiceprints {
+            active,
+            clean_seconds,
+            rows: embed_rows,
+        })
     }
 
     /// Makes every frame before `until` final and binarizes it.
     fn finalize(&mut self, until: i64) {
-        let one_speaker_per_frame = &matches!(self.model.segmenter(), Segmenter::Vad(_));
+        let one_speaker_per_frame = matches!(self.model.segmenter(), Segmenter::Vad(_));
         let Session {
             aggregator,
             tracker,
@@ -425,7 +446,7 @@ impl Session {
                     public_scores[id] = (public_scores[id] + score).min(1.0);
                 }
             }
-            if *one_speaker_per_frame {
+            if one_speaker_per_frame {
                 // A one-speaker segmenter cannot see overlap: the frame's speech goes to
                 // the speaker most windows chose, instead of to every speaker some did.
                 let total: f32 = public_scores.iter().sum();
