@@ -220,3 +220,27 @@ fn state_stays_bounded_on_a_long_stream() {
         session.stats()
     );
 }
+
+#[test]
+fn sessions_on_one_model_in_parallel_threads_match_sequential_runs() {
+    let audio = std::sync::Arc::new(example_audio()[..16_000 * 25].to_vec());
+    let sequential = diarize(model(), Config::default(), &audio, 16_000, 1, 4000);
+    let handles: Vec<_> = (0..3)
+        .map(|i| {
+            let audio = std::sync::Arc::clone(&audio);
+            std::thread::spawn(move || {
+                diarize(
+                    model(),
+                    Config::default(),
+                    &audio,
+                    16_000,
+                    1,
+                    1000 + 1234 * i,
+                )
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), sequential);
+    }
+}
