@@ -337,8 +337,9 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 /// Sets a numeric field by name. Keys (seconds unless noted): "latency", "step",
 /// "vad_window", "tau_active" (0..1), "delta_new" (cosine distance), "rho_update",
 /// "min_embedding_speech", "onset" (0..1), "offset" (0..1), "min_duration_on",
-/// "min_duration_off", "min_new_speaker_speech", "embedding_interval", "max_embedding_speech", and the whole
-/// numbers "num_speakers" (0 = unknown), "min_speakers", "max_speakers".
+/// "min_duration_off", "min_new_speaker_speech", "embedding_interval",
+/// "max_embedding_speech", and the whole numbers "num_speakers" (0 = unknown),
+/// "min_speakers", "max_speakers". Defaults and meanings: README, section Configuration.
 /// An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
 /// `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
 /// # Safety
