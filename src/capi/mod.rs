@@ -159,6 +159,18 @@ fn with_session(
     status
 }
 
+/// Frees a handle made by `Box::into_raw`; NULL is a no-op. A panic in a destructor is
+/// contained (the memory may then leak, the host survives).
+///
+/// # Safety
+/// `handle` is NULL or came from `Box::into_raw` and is not used afterwards.
+unsafe fn free_handle<T>(handle: *mut T) {
+    if !handle.is_null() {
+        // SAFETY: per this function's contract.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(handle) })));
+    }
+}
+
 fn path_arg(what: &str, ptr: *const c_char) -> Result<Option<PathBuf>> {
     if ptr.is_null() {
         return Ok(None);
@@ -295,10 +307,8 @@ pub unsafe extern "C" fn vf_model_open(
 /// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
 pub unsafe extern "C" fn vf_model_free(model: *mut vf_model) {
-    if !model.is_null() {
-        // SAFETY: from vf_model_open, freed once by contract.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(model) })));
-    }
+    // SAFETY: from the matching create function, freed once by contract.
+    unsafe { free_handle(model) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -328,10 +338,8 @@ pub unsafe extern "C" fn vf_config_new(out_config: *mut *mut vf_config) -> vf_st
 /// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
-    if !config.is_null() {
-        // SAFETY: from vf_config_new, freed once by contract.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(config) })));
-    }
+    // SAFETY: from the matching create function, freed once by contract.
+    unsafe { free_handle(config) };
 }
 
 /// Sets a numeric field by name. Keys (seconds unless noted): "latency", "step",
@@ -503,10 +511,8 @@ pub unsafe extern "C" fn vf_session_flush(session: *mut vf_session) -> vf_status
 /// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
 pub unsafe extern "C" fn vf_session_destroy(session: *mut vf_session) {
-    if !session.is_null() {
-        // SAFETY: from vf_session_create, destroyed once by contract.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(session) })));
-    }
+    // SAFETY: from the matching create function, freed once by contract.
+    unsafe { free_handle(session) };
 }
 
 #[cfg(test)]
