@@ -11,7 +11,7 @@ C_TEST_DIR := target/c-tests
 C_WARN := -Wall -Wextra -Werror -pedantic
 ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
 
-.PHONY: setup build demo test test-rust test-python test-c header lint eval bench clean
+.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
 setup:
@@ -24,20 +24,31 @@ build: setup
 demo: build
 	./$(LIB_DIR)/voiceflow diarize examples/data/conversation.wav --format text
 
-## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python tests.
-test: setup lint test-rust test-c test-python
+## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
+## tests of the set-up models and of the model toolkit.
+test: setup lint test-rust test-c test-python test-models
 	@echo "voiceflow: all test suites passed"
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --release --all-targets -- -D warnings
-	$(VF_HOME)/venv/bin/ruff check scripts
+	$(VF_HOME)/venv/bin/ruff check scripts models
 
 test-rust: setup
 	cargo test --release
 
 test-python: setup
 	$(PY) -m pytest -q scripts/tests
+
+# Model toolkit (models/): PyTorch lives in its own venv, never in the library's runtime.
+MODELS_VENV := $(VF_HOME)/models-venv
+$(MODELS_VENV)/.stamp: models/requirements.txt
+	python3 -m venv $(MODELS_VENV)
+	$(MODELS_VENV)/bin/pip install -q -r models/requirements.txt
+	touch $@
+
+test-models: setup $(MODELS_VENV)/.stamp
+	$(MODELS_VENV)/bin/python -m pytest -q models/tests
 
 # C tests: the header compiles as C11 and C++17 without warnings (tests/header.rs checks it
 # is what cbindgen generates), and tests/c drives the whole C ABI from C and from C++, and

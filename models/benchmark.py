@@ -62,7 +62,10 @@ def main(argv=None) -> int:
         with torch.no_grad():
             r = time_fn(lambda f=fused, x=x: f(x), args.warmup if mt == "fast-cnn" else 2, runs)
         rows = [{"model_type": mt, "runtime": "pytorch", "precision": "fp32", "provider": "cpu", **r}]
-        files = args.onnx if args.onnx else [p for p in DEFAULT_ONNX.get(mt, []) if p.exists()]
+        # --onnx files go to the model type whose name their metadata declares
+        files = [p for p in (args.onnx or []) if read_metadata(p).get("voiceflow.name") == model.name]
+        if not args.onnx:
+            files = [p for p in DEFAULT_ONNX.get(mt, []) if p.exists()]
         tmp = None
         if not files:
             tmp = tempfile.TemporaryDirectory()

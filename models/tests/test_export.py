@@ -81,10 +81,6 @@ def test_fp16_export_runs(tmp_path, random_checkpoint):
     assert report["parity"]["frame_decision_agreement"] >= 0.99
 
 
-committed = pytest.mark.skipif(not (MODELS / "fast_cnn.onnx").exists(), reason="models/fast_cnn.onnx not built")
-
-
-@committed
 def test_committed_models_meet_the_contract():
     for name in ("fast_cnn.onnx", "fast_cnn.int8.onnx"):
         meta = check_file(MODELS / name)
@@ -105,13 +101,11 @@ def _compare(a: Path, b: Path) -> dict:
             "mean_abs": float(np.mean(np.abs(aa - ab)))}
 
 
-@committed
 def test_committed_int8_parity_within_bounds():
     r = _compare(MODELS / "fast_cnn.onnx", MODELS / "fast_cnn.int8.onnx")
     assert r["decision"] >= 0.90 and r["activity"] >= 0.95 and r["mean_abs"] <= 0.05, r
 
 
-@committed
 def test_int8_quantization_path(tmp_path):
     """Re-quantises the committed fp32 model (calibrated on the example speech) and checks it."""
     q = tmp_path / "q.onnx"
