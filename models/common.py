@@ -72,6 +72,22 @@ def data_dir(arg: str | None = None) -> Path:
     return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
+def segmentation_metadata(window_samples: int, geometry: dict[str, int], name: str) -> dict[str, str]:
+    """The engine's `segmentation` contract keys for a powerset model (see the README)."""
+    return {
+        "voiceflow.kind": "segmentation",
+        "voiceflow.sample_rate": str(SAMPLE_RATE),
+        "voiceflow.window_samples": str(window_samples),
+        "voiceflow.frame_step_samples": str(geometry["frame_step_samples"]),
+        "voiceflow.frame_offset_samples": str(geometry["frame_offset_samples"]),
+        "voiceflow.frame_length_samples": str(geometry["frame_length_samples"]),
+        "voiceflow.speakers": str(SPEAKERS),
+        "voiceflow.output": "powerset",
+        "voiceflow.max_overlap": str(MAX_OVERLAP),
+        "voiceflow.name": name,
+    }
+
+
 def create_model(model_type: str, **kwargs):
     """Factory: `fast-cnn` -> FastDiarizationModel, `sophisticated` ->
     SophisticatedProductionGradeDiarizationModel."""

@@ -16,7 +16,7 @@ import copy
 import torch
 from torch import nn
 
-from models.common import MAX_OVERLAP, NUM_CLASSES, SAMPLE_RATE, SPEAKERS, WINDOW_SAMPLES
+from models.common import NUM_CLASSES, WINDOW_SAMPLES, segmentation_metadata
 
 # (out_channels, kernel, stride) of the front-end
 FRONTEND = ((32, 20, 5), (64, 8, 4), (128, 8, 4), (256, 8, 4))
@@ -84,19 +84,7 @@ class FastDiarizationModel(nn.Module):
                 "frame_length_samples": field, "frames": frames}
 
     def metadata(self) -> dict[str, str]:
-        g = self.geometry()
-        return {
-            "voiceflow.kind": "segmentation",
-            "voiceflow.sample_rate": str(SAMPLE_RATE),
-            "voiceflow.window_samples": str(self.window_samples),
-            "voiceflow.frame_step_samples": str(g["frame_step_samples"]),
-            "voiceflow.frame_offset_samples": str(g["frame_offset_samples"]),
-            "voiceflow.frame_length_samples": str(g["frame_length_samples"]),
-            "voiceflow.speakers": str(SPEAKERS),
-            "voiceflow.output": "powerset",
-            "voiceflow.max_overlap": str(MAX_OVERLAP),
-            "voiceflow.name": self.name,
-        }
+        return segmentation_metadata(self.window_samples, self.geometry(), self.name)
 
     # ---- compute ----------------------------------------------------------------
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:

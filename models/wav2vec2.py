@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from models.common import MAX_OVERLAP, NUM_CLASSES, SAMPLE_RATE, SPEAKERS, WINDOW_SAMPLES
+from models.common import NUM_CLASSES, WINDOW_SAMPLES, segmentation_metadata
 
 CONV_LAYERS = ((512, 10, 5), (512, 3, 2), (512, 3, 2), (512, 3, 2), (512, 3, 2), (512, 2, 2), (512, 2, 2))
 
@@ -195,19 +195,7 @@ class SophisticatedProductionGradeDiarizationModel(nn.Module):
                 "frames": (self.window_samples - field) // jump + 1}
 
     def metadata(self) -> dict[str, str]:
-        g = self.geometry()
-        return {
-            "voiceflow.kind": "segmentation",
-            "voiceflow.sample_rate": str(SAMPLE_RATE),
-            "voiceflow.window_samples": str(self.window_samples),
-            "voiceflow.frame_step_samples": str(g["frame_step_samples"]),
-            "voiceflow.frame_offset_samples": str(g["frame_offset_samples"]),
-            "voiceflow.frame_length_samples": str(g["frame_length_samples"]),
-            "voiceflow.speakers": str(SPEAKERS),
-            "voiceflow.output": "powerset",
-            "voiceflow.max_overlap": str(MAX_OVERLAP),
-            "voiceflow.name": self.name,
-        }
+        return segmentation_metadata(self.window_samples, self.geometry(), self.name)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         x = waveform - waveform.mean(dim=-1, keepdim=True)
