@@ -428,9 +428,13 @@ impl Session {
     /// Makes every frame before `until` final and binarizes it.
     fn finalize(&mut self, until: i64) {
         let one_speaker_per_frame = matches!(self.model.segmenter(), Segmenter::Vad(_));
+        // The tracker does not change while frames are finalised: resolve each global
+        // speaker's public id (a nearest-centroid search for tentative ones) once.
+        let public_ids: Vec<Option<u32>> = (0..self.tracker.len())
+            .map(|g| self.tracker.public_id(g))
+            .collect();
         let Session {
             aggregator,
-            tracker,
             binarizer,
             public_scores,
             ..
@@ -438,7 +442,7 @@ impl Session {
         aggregator.finalize(until, |frame, per_speaker| {
             public_scores.clear();
             for (g, &score) in per_speaker.iter().enumerate() {
-                if let Some(id) = tracker.public_id(g) {
+                if let Some(id) = public_ids.get(g).copied().flatten() {
                     let id = id as usize;
                     if public_scores.len() <= id {
                         public_scores.resize(id + 1, 0.0);
