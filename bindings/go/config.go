@@ -1,0 +1,59 @@
+package voiceflow
+
+/*
+#include <stdlib.h>
+#include "voiceflow.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// Config holds session settings; every field starts at its default (README,
+// section Configuration). It may be closed right after the sessions using it exist.
+type Config struct {
+	mu  sync.Mutex
+	ptr *C.vf_config
+}
+
+// NewConfig creates a configuration holding the defaults.
+func NewConfig() (*Config, error) {
+	var ptr *C.vf_config
+	if err := call(func() C.vf_status { return C.vf_config_new(&ptr) }); err != nil {
+		return nil, err
+	}
+	c := &Config{ptr: ptr}
+	runtime.SetFinalizer(c, (*Config).Close)
+	return c, nil
+}
+
+// Set sets a field by name, e.g. Set("latency", 3) or Set("num_speakers", 2). An
+// unknown key is ErrInvalidArgument; out-of-range values are reported by NewSession
+// as ErrInvalidConfig.
+func (c *Config) Set(key string, value float64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr == nil {
+		return ErrClosed
+	}
+	ckey := C.CString(key)
+	defer C.free(unsafe.Pointer(ckey))
+	err := call(func() C.vf_status { return C.vf_config_set_float(c.ptr, ckey, C.double(value)) })
+	runtime.KeepAlive(c)
+	return err
+}
+
+// Close frees the configuration. Calling it again does nothing.
+func (c *Config) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr != nil {
+		C.vf_config_free(c.ptr)
+		c.ptr = nil
+		runtime.SetFinalizer(c, nil)
+	}
+	return nil
+}

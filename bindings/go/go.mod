@@ -1,0 +1,3 @@
+module github.com/voiceflow/voiceflow/bindings/go
+
+go 1.19
