@@ -11,7 +11,8 @@ C_TEST_DIR := target/c-tests
 C_WARN := -Wall -Wextra -Werror -pedantic
 ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
 
-.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean
+.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean \
+	test-go test-java example-go example-java go-setup java-build
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
 setup:
@@ -70,6 +71,72 @@ test-c: build
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/c/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(C_TEST_DIR)/test_capi_asan examples/data/conversation.wav
+
+# Go binding (bindings/go, cgo) and its example. Standard library only: the module
+# proxy is never asked (GOPROXY=off). Go itself comes from Debian when missing.
+GO_ENV := GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+GO_EXAMPLE := target/go/diarize_file
+
+go-setup:
+	@bash scripts/setup_go.sh
+
+$(GO_EXAMPLE): go-setup build $(wildcard bindings/go/*.go examples/go/diarize_file/*.go)
+	cd examples/go && $(GO_ENV) go build -o $(CURDIR)/$(GO_EXAMPLE) ./diarize_file
+
+## Go: gofmt, go vet, go test -race (errors, empty slices, chunking, goroutines), example.
+test-go: go-setup build $(GO_EXAMPLE)
+	@unformatted=$$(gofmt -l bindings/go examples/go); \
+		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	cd bindings/go && $(GO_ENV) go vet ./... && $(GO_ENV) go test -race -count=1 ./...
+	cd examples/go && $(GO_ENV) go vet ./...
+	VOICEFLOW_HOME=$(VF_HOME) $(GO_EXAMPLE) examples/data/conversation.wav > /dev/null
+
+# The example targets print nothing but the segments on stdout (build output goes to
+# stderr), so outputs of the languages can be compared byte for byte.
+FILE ?= examples/data/conversation.wav
+
+## make example-go FILE=meeting.wav: the Go example (same output as the other languages).
+example-go:
+	@$(MAKE) --no-print-directory $(GO_EXAMPLE) >&2
+	@VOICEFLOW_HOME=$(VF_HOME) $(GO_EXAMPLE) $(FILE)
+
+# Java binding (bindings/java): classes built for Java 8 bytecode (Android's D8 takes
+# it), a JNI layer in C (libvoiceflow_jni.so, linked against libvoiceflow), a plain test
+# runner run with -Xcheck:jni, and the example.
+JDK_HOME := $(shell dirname "$$(dirname "$$(readlink -f "$$(command -v javac)")")")
+JAVA_OUT := target/java
+JAVA_SRC := $(wildcard bindings/java/src/main/java/ai/voiceflow/*.java)
+JAVA_JAR := $(JAVA_OUT)/voiceflow.jar
+JNI_LIB := $(JAVA_OUT)/libvoiceflow_jni.so
+JAVA_RUN := VOICEFLOW_HOME=$(VF_HOME) java -Djava.library.path=$(JAVA_OUT):$(LIB_DIR)
+
+$(JAVA_JAR): $(JAVA_SRC)
+	@rm -rf $(JAVA_OUT)/classes $(JAVA_OUT)/jni && mkdir -p $(JAVA_OUT)
+	javac --release 8 -Xlint:all -Werror -h $(JAVA_OUT)/jni -d $(JAVA_OUT)/classes $(JAVA_SRC)
+	jar cf $@ -C $(JAVA_OUT)/classes .
+
+$(JNI_LIB): bindings/java/src/main/c/voiceflow_jni.c include/voiceflow.h $(JAVA_JAR) build
+	$(CC) -std=c11 $(C_WARN) -O2 -g -shared -fPIC -Iinclude -I$(JAVA_OUT)/jni \
+		-I$(JDK_HOME)/include -I$(JDK_HOME)/include/linux $< -L$(LIB_DIR) -lvoiceflow \
+		-Wl,-rpath,$(CURDIR)/$(LIB_DIR) -Wl,--no-undefined -o $@
+
+java-build: $(JAVA_JAR) $(JNI_LIB)
+	javac --release 17 -Xlint:all -Werror -cp $(JAVA_JAR) -d $(JAVA_OUT)/test-classes \
+		bindings/java/src/test/java/ai/voiceflow/*.java
+	javac --release 17 -Xlint:all -Werror -cp $(JAVA_JAR) -d $(JAVA_OUT)/examples \
+		examples/java/DiarizeFile.java
+
+## Java: the binding's tests (exit non-zero on any failed check) and the example.
+test-java: build java-build
+	$(JAVA_RUN) -Xcheck:jni -cp $(JAVA_JAR):$(JAVA_OUT)/test-classes ai.voiceflow.VoiceflowTest \
+		examples/data/conversation.wav
+	$(JAVA_RUN) -Xcheck:jni -cp $(JAVA_JAR):$(JAVA_OUT)/examples DiarizeFile \
+		examples/data/conversation.wav > /dev/null
+
+## make example-java FILE=meeting.wav: the Java example (same output as the other languages).
+example-java:
+	@$(MAKE) --no-print-directory java-build >&2
+	@$(JAVA_RUN) -cp $(JAVA_JAR):$(JAVA_OUT)/examples DiarizeFile $(FILE)
 
 ## Refresh the committed header from the code.
 header: build

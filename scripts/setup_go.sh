@@ -5,6 +5,8 @@
 # needed afterwards (the Makefile runs go with GOPROXY=off).
 set -euo pipefail
 
+GO_DEB=golang-go=2:1.19~1   # pinned: Debian 12 (bookworm)
+
 if command -v go >/dev/null 2>&1; then
   exit 0
 fi
@@ -14,6 +16,6 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "voiceflow go set-up: installing golang-go from Debian"
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y --no-install-recommends golang-go >/dev/null ||
-  { apt-get update >/dev/null && apt-get install -y --no-install-recommends golang-go >/dev/null; }
+apt-get install -y --no-install-recommends "$GO_DEB" >/dev/null ||
+  { apt-get update >/dev/null && apt-get install -y --no-install-recommends "$GO_DEB" >/dev/null; }
 go version

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"runtime"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -38,6 +39,9 @@ func (c *Config) Set(key string, value float64) error {
 	defer c.mu.Unlock()
 	if c.ptr == nil {
 		return ErrClosed
+	}
+	if strings.ContainsRune(key, 0) { // C would see only the part before the NUL
+		return argError(StatusInvalidArgument, "config key %q contains a NUL byte", key)
 	}
 	ckey := C.CString(key)
 	defer C.free(unsafe.Pointer(ckey))

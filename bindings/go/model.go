@@ -9,6 +9,7 @@ import "C"
 import (
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -53,6 +54,11 @@ func OpenModel(opts ...ModelOption) (*Model, error) {
 	}
 	if o.threads < 0 || o.threads > math.MaxUint32 {
 		return nil, argError(StatusInvalidArgument, "thread count %d out of range", o.threads)
+	}
+	for _, path := range []string{o.segmentation, o.embedding} {
+		if strings.ContainsRune(path, 0) {
+			return nil, argError(StatusInvalidArgument, "model path %q contains a NUL byte", path)
+		}
 	}
 	seg := optionalCString(o.segmentation)
 	defer C.free(unsafe.Pointer(seg))

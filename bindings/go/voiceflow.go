@@ -23,7 +23,10 @@ package voiceflow
 */
 import "C"
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // ABIVersion is the ABI version of the header this package was built against.
 const ABIVersion = C.VF_ABI_VERSION
@@ -42,6 +45,9 @@ func LibraryABIVersion() uint32 {
 // LoadRuntime loads ONNX Runtime from path ("" : ORT_DYLIB_PATH, then the set-up folder).
 // Optional: OpenModel loads it on first use. Later calls succeed without reloading.
 func LoadRuntime(path string) error {
+	if strings.ContainsRune(path, 0) {
+		return argError(StatusInvalidArgument, "runtime path %q contains a NUL byte", path)
+	}
 	var cpath *C.char
 	if path != "" {
 		cpath = C.CString(path)

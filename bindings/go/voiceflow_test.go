@@ -151,6 +151,8 @@ func TestOpenModelErrors(t *testing.T) {
 	}
 	_, err = voiceflow.OpenModel(voiceflow.WithEmbedding(conversation))
 	wantStatus(t, "WAV as embedding model", err, voiceflow.ErrModel)
+	_, err = voiceflow.OpenModel(voiceflow.WithSegmentation("a\x00b"))
+	wantStatus(t, "path with NUL", err, voiceflow.ErrInvalidArgument)
 	_, err = voiceflow.OpenModel(voiceflow.WithThreads(-1))
 	wantStatus(t, "negative thread count", err, voiceflow.ErrInvalidArgument)
 	if _, err := voiceflow.NewSession(nil, nil); !errors.Is(err, voiceflow.ErrNullPointer) {
@@ -165,6 +167,7 @@ func TestConfig(t *testing.T) {
 	}
 	defer cfg.Close()
 	wantStatus(t, "unknown key", cfg.Set("no_such_key", 1), voiceflow.ErrInvalidArgument)
+	wantStatus(t, "key with NUL", cfg.Set("onset\x00x", 0.5), voiceflow.ErrInvalidArgument)
 	if err := cfg.Set("onset", 2); err != nil { // range is checked by NewSession
 		t.Fatalf("Set(onset, 2): %v", err)
 	}

@@ -1,0 +1,438 @@
+/*
+ * JNI layer of the Java binding (package ai.voiceflow, class NativeLib), built into
+ * libvoiceflow_jni.so and linked against libvoiceflow. Written in C so the Rust crate
+ * stays free of JNI.
+ *
+ * Rules kept throughout:
+ * - Every JNI call that can fail (allocation, class lookup) is checked; once a Java
+ *   exception is pending nothing else is called but cleanup that JNI allows then
+ *   (Release*ArrayElements, DeleteLocalRef), and the function returns at once.
+ * - Arrays are only read: they are released with JNI_ABORT (no copy back).
+ * - vf_last_error() is read on the calling thread right after the failing call and
+ *   passed to Java as raw UTF-8 bytes (NewStringUTF wants modified UTF-8, which a
+ *   message quoting a file path need not be).
+ * - Handles come from the Java classes, which never pass a freed one; the Java side
+ *   also checks array ranges and signs, which are checked again here.
+ */
+#include <jni.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ai_voiceflow_NativeLib.h"
+#include "voiceflow.h"
+
+static jclass g_exception_class;     /* ai.voiceflow.VoiceflowException (global ref) */
+static jmethodID g_exception_ctor;   /* VoiceflowException(int, byte[]) */
+
+JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
+    JNIEnv *env = NULL;
+    jclass local;
+    (void)reserved;
+    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_6) != JNI_OK) {
+        return JNI_ERR;
+    }
+    /* Looked up here because JNI_OnLoad runs with the class loader of the class that
+       loaded the library; later lookups from other threads might not see it (Android). */
+    local = (*env)->FindClass(env, "ai/voiceflow/VoiceflowException");
+    if (local == NULL) {
+        return JNI_ERR;
+    }
+    g_exception_class = (jclass)(*env)->NewGlobalRef(env, local);
+    (*env)->DeleteLocalRef(env, local);
+    if (g_exception_class == NULL) {
+        return JNI_ERR;
+    }
+    g_exception_ctor = (*env)->GetMethodID(env, g_exception_class, "<init>", "(I[B)V");
+    if (g_exception_ctor == NULL) {
+        return JNI_ERR;
+    }
+    return JNI_VERSION_1_6;
+}
+
+JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved) {
+    JNIEnv *env = NULL;
+    (void)reserved;
+    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_6) == JNI_OK && g_exception_class) {
+        (*env)->DeleteGlobalRef(env, g_exception_class);
+        g_exception_class = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Exceptions                                                                            */
+
+/* Throws a java.lang exception by class name unless one is already pending. */
+static void throw_java(JNIEnv *env, const char *class_name, const char *message) {
+    jclass cls;
+    if ((*env)->ExceptionCheck(env)) {
+        return;
+    }
+    cls = (*env)->FindClass(env, class_name);
+    if (cls != NULL) { /* else NoClassDefFoundError is pending */
+        (*env)->ThrowNew(env, cls, message);
+        (*env)->DeleteLocalRef(env, cls);
+    }
+}
+
+/* Throws VoiceflowException(status, vf_last_error()) unless an exception is pending.
+   Must run on the thread of the failing call, before any other voiceflow call. */
+static void throw_status(JNIEnv *env, vf_status status) {
+    const char *message = vf_last_error();
+    size_t len = strlen(message);
+    jbyteArray bytes;
+    jobject exception;
+    if ((*env)->ExceptionCheck(env)) {
+        return;
+    }
+    if (len > (size_t)INT32_MAX) {
+        len = (size_t)INT32_MAX;
+    }
+    bytes = (*env)->NewByteArray(env, (jsize)len);
+    if (bytes == NULL) {
+        return; /* OutOfMemoryError is pending */
+    }
+    (*env)->SetByteArrayRegion(env, bytes, 0, (jsize)len, (const jbyte *)message);
+    if ((*env)->ExceptionCheck(env)) {
+        (*env)->DeleteLocalRef(env, bytes);
+        return;
+    }
+    exception = (*env)->NewObject(env, g_exception_class, g_exception_ctor, (jint)status, bytes);
+    (*env)->DeleteLocalRef(env, bytes);
+    if (exception != NULL) {
+        (*env)->Throw(env, (jthrowable)exception);
+        (*env)->DeleteLocalRef(env, exception);
+    }
+}
+
+/* Throws for a failed status; returns 1 when the call succeeded. */
+static int ok_or_throw(JNIEnv *env, vf_status status) {
+    if (status == VF_OK) {
+        return 1;
+    }
+    throw_status(env, status);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Arguments                                                                             */
+
+static void *from_handle(jlong handle) { return (void *)(intptr_t)handle; }
+
+static jlong to_handle(const void *ptr) { return (jlong)(intptr_t)ptr; }
+
+/* A Java NUL-terminated UTF-8 byte[] (Strings.toC) as a malloc'ed C string; NULL for a
+   null array. Returns 0 with an exception pending on failure. */
+static int c_string(JNIEnv *env, jbyteArray bytes, char **out) {
+    jsize len;
+    char *copy;
+    *out = NULL;
+    if (bytes == NULL) {
+        return 1;
+    }
+    len = (*env)->GetArrayLength(env, bytes);
+    copy = (char *)malloc((size_t)len + 1);
+    if (copy == NULL) {
+        throw_java(env, "java/lang/OutOfMemoryError", "voiceflow: string copy");
+        return 0;
+    }
+    (*env)->GetByteArrayRegion(env, bytes, 0, len, (jbyte *)copy);
+    if ((*env)->ExceptionCheck(env)) {
+        free(copy);
+        return 0;
+    }
+    copy[len] = '\0'; /* Strings.toC already ends it with NUL; this makes sure */
+    *out = copy;
+    return 1;
+}
+
+/* Checks array != null and [offset, offset+length) inside it. */
+static int check_array_range(JNIEnv *env, jarray array, jint offset, jint length) {
+    jsize size;
+    if (array == NULL) {
+        throw_java(env, "java/lang/NullPointerException", "samples");
+        return 0;
+    }
+    size = (*env)->GetArrayLength(env, array);
+    if (offset < 0 || length < 0 || offset > size - length) {
+        throw_java(env, "java/lang/ArrayIndexOutOfBoundsException", "samples range");
+        return 0;
+    }
+    return 1;
+}
+
+/* Negative Java ints would turn into huge unsigned values; the Java side rejects them
+   first, this keeps the C side safe on its own. */
+static int check_format(JNIEnv *env, jint rate, jint channels) {
+    if (rate < 0 || channels < 0) {
+        throw_java(env, "java/lang/IllegalArgumentException", "negative sample rate or channel count");
+        return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Library                                                                               */
+
+JNIEXPORT jstring JNICALL Java_ai_voiceflow_NativeLib_version(JNIEnv *env, jclass cls) {
+    (void)cls;
+    return (*env)->NewStringUTF(env, vf_version()); /* ASCII: "0.1.0" */
+}
+
+JNIEXPORT jint JNICALL Java_ai_voiceflow_NativeLib_abiVersion(JNIEnv *env, jclass cls) {
+    (void)env;
+    (void)cls;
+    return (jint)vf_abi_version();
+}
+
+JNIEXPORT jstring JNICALL Java_ai_voiceflow_NativeLib_statusText(JNIEnv *env, jclass cls,
+                                                                 jint status) {
+    (void)cls;
+    return (*env)->NewStringUTF(env, vf_status_str((vf_status)status)); /* static ASCII */
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_runtimeLoad(JNIEnv *env, jclass cls,
+                                                               jbyteArray path) {
+    char *cpath = NULL;
+    vf_status st;
+    (void)cls;
+    if (!c_string(env, path, &cpath)) {
+        return;
+    }
+    st = vf_runtime_load(cpath);
+    free(cpath);
+    ok_or_throw(env, st);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Model and config                                                                      */
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_modelOpen(JNIEnv *env, jclass cls,
+                                                              jbyteArray segmentation,
+                                                              jbyteArray embedding,
+                                                              jint threads) {
+    char *seg = NULL, *emb = NULL;
+    vf_model *model = NULL;
+    vf_status st;
+    (void)cls;
+    if (threads < 0) {
+        throw_java(env, "java/lang/IllegalArgumentException", "negative thread count");
+        return 0;
+    }
+    if (!c_string(env, segmentation, &seg)) {
+        return 0;
+    }
+    if (!c_string(env, embedding, &emb)) {
+        free(seg);
+        return 0;
+    }
+    st = vf_model_open(seg, emb, (uint32_t)threads, &model);
+    free(seg);
+    free(emb);
+    return ok_or_throw(env, st) ? to_handle(model) : 0;
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_modelFree(JNIEnv *env, jclass cls,
+                                                             jlong model) {
+    (void)env;
+    (void)cls;
+    vf_model_free((vf_model *)from_handle(model));
+}
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_configNew(JNIEnv *env, jclass cls) {
+    vf_config *config = NULL;
+    (void)cls;
+    return ok_or_throw(env, vf_config_new(&config)) ? to_handle(config) : 0;
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_configFree(JNIEnv *env, jclass cls,
+                                                              jlong config) {
+    (void)env;
+    (void)cls;
+    vf_config_free((vf_config *)from_handle(config));
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_configSet(JNIEnv *env, jclass cls,
+                                                             jlong config, jbyteArray key,
+                                                             jdouble value) {
+    char *ckey = NULL;
+    vf_status st;
+    (void)cls;
+    if (key == NULL) {
+        throw_java(env, "java/lang/NullPointerException", "key");
+        return;
+    }
+    if (!c_string(env, key, &ckey)) {
+        return;
+    }
+    st = vf_config_set_float((vf_config *)from_handle(config), ckey, value);
+    free(ckey);
+    ok_or_throw(env, st);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Session                                                                               */
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_sessionCreate(JNIEnv *env, jclass cls,
+                                                                  jlong model, jlong config) {
+    vf_session *session = NULL;
+    vf_status st;
+    (void)cls;
+    st = vf_session_create((const vf_model *)from_handle(model),
+                           (const vf_config *)from_handle(config), &session);
+    return ok_or_throw(env, st) ? to_handle(session) : 0;
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionPushFloats(
+    JNIEnv *env, jclass cls, jlong session, jfloatArray samples, jint offset, jint length,
+    jint rate, jint channels) {
+    jfloat *data;
+    vf_status st;
+    (void)cls;
+    if (!check_array_range(env, samples, offset, length) || !check_format(env, rate, channels)) {
+        return;
+    }
+    if (length == 0) { /* no-op in the library, but it still checks state and format */
+        ok_or_throw(env, vf_session_push_samples((vf_session *)from_handle(session), NULL, 0,
+                                                 (uint32_t)rate, (uint32_t)channels));
+        return;
+    }
+    data = (*env)->GetFloatArrayElements(env, samples, NULL);
+    if (data == NULL) {
+        return; /* OutOfMemoryError is pending */
+    }
+    st = vf_session_push_samples((vf_session *)from_handle(session), data + offset,
+                                 (size_t)length, (uint32_t)rate, (uint32_t)channels);
+    (*env)->ReleaseFloatArrayElements(env, samples, data, JNI_ABORT);
+    ok_or_throw(env, st);
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionPushShorts(
+    JNIEnv *env, jclass cls, jlong session, jshortArray samples, jint offset, jint length,
+    jint rate, jint channels) {
+    jshort *data;
+    vf_status st;
+    (void)cls;
+    if (!check_array_range(env, samples, offset, length) || !check_format(env, rate, channels)) {
+        return;
+    }
+    if (length == 0) {
+        ok_or_throw(env, vf_session_push_samples_i16((vf_session *)from_handle(session), NULL, 0,
+                                                     (uint32_t)rate, (uint32_t)channels));
+        return;
+    }
+    data = (*env)->GetShortArrayElements(env, samples, NULL);
+    if (data == NULL) {
+        return;
+    }
+    st = vf_session_push_samples_i16((vf_session *)from_handle(session),
+                                     (const int16_t *)data + offset, (size_t)length,
+                                     (uint32_t)rate, (uint32_t)channels);
+    (*env)->ReleaseShortArrayElements(env, samples, data, JNI_ABORT);
+    ok_or_throw(env, st);
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionPushDirect(
+    JNIEnv *env, jclass cls, jlong session, jobject buffer, jint byte_offset, jint count,
+    jint rate, jint channels) {
+    char *base;
+    jlong capacity;
+    const int16_t *data;
+    (void)cls;
+    if (buffer == NULL) {
+        throw_java(env, "java/lang/NullPointerException", "buffer");
+        return;
+    }
+    if (!check_format(env, rate, channels)) {
+        return;
+    }
+    base = (char *)(*env)->GetDirectBufferAddress(env, buffer);
+    capacity = (*env)->GetDirectBufferCapacity(env, buffer);
+    if (base == NULL || capacity < 0) {
+        throw_java(env, "java/lang/IllegalArgumentException", "not a direct buffer");
+        return;
+    }
+    if (byte_offset < 0 || count < 0 || (jlong)byte_offset + 2 * (jlong)count > capacity) {
+        throw_java(env, "java/lang/IndexOutOfBoundsException", "buffer range");
+        return;
+    }
+    /* int16_t reads need 2-byte alignment; a sliced buffer can start at an odd address. */
+    if (((uintptr_t)(base + byte_offset)) % sizeof(int16_t) != 0) {
+        throw_java(env, "java/lang/IllegalArgumentException",
+                   "16-bit samples in a direct buffer must start at an even address");
+        return;
+    }
+    data = count > 0 ? (const int16_t *)(const void *)(base + byte_offset) : NULL;
+    ok_or_throw(env, vf_session_push_samples_i16((vf_session *)from_handle(session), data,
+                                                 (size_t)count, (uint32_t)rate,
+                                                 (uint32_t)channels));
+}
+
+JNIEXPORT jdoubleArray JNICALL Java_ai_voiceflow_NativeLib_sessionPoll(JNIEnv *env, jclass cls,
+                                                                       jlong session) {
+    vf_session *s = (vf_session *)from_handle(session);
+    size_t pending = 0, got = 0, i;
+    vf_segment *segments;
+    jdouble *triplets;
+    jdoubleArray result;
+    (void)cls;
+    if (!ok_or_throw(env, vf_session_pending_segments(s, &pending))) {
+        return NULL;
+    }
+    if (pending > (size_t)(INT32_MAX / 3)) {
+        pending = (size_t)(INT32_MAX / 3); /* the rest stays queued for the next poll */
+    }
+    if (pending == 0) {
+        return (*env)->NewDoubleArray(env, 0);
+    }
+    segments = (vf_segment *)malloc(pending * sizeof(vf_segment));
+    triplets = (jdouble *)malloc(pending * 3 * sizeof(jdouble));
+    if (segments == NULL || triplets == NULL) {
+        free(segments);
+        free(triplets);
+        throw_java(env, "java/lang/OutOfMemoryError", "voiceflow: segment buffer");
+        return NULL;
+    }
+    if (!ok_or_throw(env, vf_session_poll_segments(s, segments, pending, &got))) {
+        free(segments);
+        free(triplets);
+        return NULL;
+    }
+    for (i = 0; i < got; i++) {
+        triplets[3 * i] = (jdouble)segments[i].speaker;
+        triplets[3 * i + 1] = segments[i].start;
+        triplets[3 * i + 2] = segments[i].end;
+    }
+    free(segments);
+    result = (*env)->NewDoubleArray(env, (jsize)(3 * got));
+    if (result != NULL) {
+        (*env)->SetDoubleArrayRegion(env, result, 0, (jsize)(3 * got), triplets);
+    }
+    free(triplets);
+    return result; /* NULL with OutOfMemoryError pending if allocation failed */
+}
+
+JNIEXPORT jint JNICALL Java_ai_voiceflow_NativeLib_sessionPending(JNIEnv *env, jclass cls,
+                                                                  jlong session) {
+    size_t pending = 0;
+    (void)cls;
+    if (!ok_or_throw(env, vf_session_pending_segments((vf_session *)from_handle(session),
+                                                      &pending))) {
+        return 0;
+    }
+    return pending > (size_t)INT32_MAX ? INT32_MAX : (jint)pending;
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionFlush(JNIEnv *env, jclass cls,
+                                                                jlong session) {
+    (void)cls;
+    ok_or_throw(env, vf_session_flush((vf_session *)from_handle(session)));
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionDestroy(JNIEnv *env, jclass cls,
+                                                                  jlong session) {
+    (void)env;
+    (void)cls;
+    vf_session_destroy((vf_session *)from_handle(session));
+}

@@ -1,0 +1,81 @@
+package ai.voiceflow;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The JNI entry points (bindings/java/src/main/c/voiceflow_jni.c). Handles are the C
+ * pointers as longs; the public classes own them and never pass a freed one. Strings go
+ * in as NUL-terminated UTF-8 byte arrays (null: the library default).
+ */
+final class NativeLib {
+    /** VF_ABI_VERSION of the header the JNI layer is written against. */
+    static final int ABI_VERSION = 1;
+
+    static {
+        String explicit = System.getProperty("voiceflow.jni.library");
+        if (explicit != null) {
+            System.load(explicit);
+        } else {
+            // Loading libvoiceflow first lets old Android linkers (API < 23), which do not
+            // search the app's library folder for dependencies, resolve libvoiceflow_jni.
+            // Elsewhere the JNI library's own dependency lookup (rpath, LD_LIBRARY_PATH)
+            // finds it, and a real absence fails below with a message naming it.
+            try {
+                System.loadLibrary("voiceflow");
+            } catch (UnsatisfiedLinkError notOnLibraryPath) {
+                // not fatal: see above
+            }
+            System.loadLibrary("voiceflow_jni");
+        }
+        int loaded = abiVersion();
+        if (loaded != ABI_VERSION) {
+            throw new UnsatisfiedLinkError(
+                    "libvoiceflow ABI version " + loaded + ", this binding needs " + ABI_VERSION);
+        }
+    }
+
+    private NativeLib() {}
+
+    static native String version();
+
+    static native int abiVersion();
+
+    static native String statusText(int status);
+
+    static native void runtimeLoad(byte[] path) throws VoiceflowException;
+
+    static native long modelOpen(byte[] segmentation, byte[] embedding, int threads)
+            throws VoiceflowException;
+
+    static native void modelFree(long model);
+
+    static native long configNew() throws VoiceflowException;
+
+    static native void configFree(long config);
+
+    static native void configSet(long config, byte[] key, double value) throws VoiceflowException;
+
+    static native long sessionCreate(long model, long config) throws VoiceflowException;
+
+    static native void sessionPushFloats(
+            long session, float[] samples, int offset, int length, int rate, int channels)
+            throws VoiceflowException;
+
+    static native void sessionPushShorts(
+            long session, short[] samples, int offset, int length, int rate, int channels)
+            throws VoiceflowException;
+
+    /** 16-bit samples in native byte order at byteOffset of a direct buffer. */
+    static native void sessionPushDirect(
+            long session, ByteBuffer buffer, int byteOffset, int count, int rate, int channels)
+            throws VoiceflowException;
+
+    /** All pending segments as {speaker, start, end} triplets. */
+    static native double[] sessionPoll(long session) throws VoiceflowException;
+
+    static native int sessionPending(long session) throws VoiceflowException;
+
+    static native void sessionFlush(long session) throws VoiceflowException;
+
+    static native void sessionDestroy(long session);
+}

@@ -1,0 +1,149 @@
+package ai.voiceflow;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.ShortBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Diarizes one audio stream: push samples as they arrive, {@link #poll()} final
+ * segments, {@link #flush()} at the end, {@link #close()}. Methods are synchronized, but
+ * a stream is naturally fed by one thread; use one session per stream. Created by
+ * {@link Model#newSession(Config)}.
+ *
+ * <p>Pushes take interleaved samples ({@code length} a multiple of {@code channels},
+ * 1..32 channels averaged to mono) at {@code sampleRate} Hz (8000..192000, the same for
+ * the whole stream). A rejected push ({@link VoiceflowException#INVALID_AUDIO},
+ * {@link VoiceflowException#UNSUPPORTED_SAMPLE_RATE}, {@link VoiceflowException#INVALID_STATE}
+ * after flush, ...) consumes nothing and the session stays usable. An empty push is a
+ * no-op.
+ */
+public final class Session implements AutoCloseable {
+    private long handle;
+
+    Session(long handle) {
+        this.handle = handle;
+    }
+
+    /** Pushes float samples in -1..1. */
+    public void push(float[] samples, int sampleRate, int channels) throws VoiceflowException {
+        push(samples, 0, samples.length, sampleRate, channels);
+    }
+
+    /** Pushes {@code samples[offset, offset + length)} as float samples in -1..1. */
+    public synchronized void push(
+            float[] samples, int offset, int length, int sampleRate, int channels)
+            throws VoiceflowException {
+        checkRange(samples.length, offset, length);
+        checkFormat(sampleRate, channels);
+        NativeLib.sessionPushFloats(handle(), samples, offset, length, sampleRate, channels);
+    }
+
+    /** Pushes 16-bit PCM samples. */
+    public void push(short[] samples, int sampleRate, int channels) throws VoiceflowException {
+        push(samples, 0, samples.length, sampleRate, channels);
+    }
+
+    /** Pushes {@code samples[offset, offset + length)} as 16-bit PCM samples. */
+    public synchronized void push(
+            short[] samples, int offset, int length, int sampleRate, int channels)
+            throws VoiceflowException {
+        checkRange(samples.length, offset, length);
+        checkFormat(sampleRate, channels);
+        NativeLib.sessionPushShorts(handle(), samples, offset, length, sampleRate, channels);
+    }
+
+    /**
+     * Pushes the 16-bit PCM samples between the buffer's position and limit, read in the
+     * buffer's byte order (what {@code AudioRecord.read(ByteBuffer, int)} fills). A direct
+     * buffer in native order is read in place; others are copied. On success the position
+     * moves to the limit; on failure it does not move.
+     */
+    public synchronized void pushPcm16(ByteBuffer pcm, int sampleRate, int channels)
+            throws VoiceflowException {
+        int bytes = pcm.remaining();
+        if (bytes % 2 != 0) {
+            throw new IllegalArgumentException(
+                    bytes + " bytes remaining is not a whole number of 16-bit samples");
+        }
+        checkFormat(sampleRate, channels);
+        long session = handle();
+        if (pcm.isDirect() && pcm.order() == ByteOrder.nativeOrder()) {
+            NativeLib.sessionPushDirect(
+                    session, pcm, pcm.position(), bytes / 2, sampleRate, channels);
+        } else {
+            short[] copy = new short[bytes / 2];
+            ShortBuffer view = pcm.duplicate().order(pcm.order()).asShortBuffer();
+            view.get(copy);
+            NativeLib.sessionPushShorts(session, copy, 0, copy.length, sampleRate, channels);
+        }
+        pcm.position(pcm.limit());
+    }
+
+    /**
+     * Every final segment not returned before, in start order (none: an empty list). A
+     * returned segment never changes.
+     */
+    public synchronized List<Segment> poll() throws VoiceflowException {
+        double[] triplets = NativeLib.sessionPoll(handle());
+        if (triplets.length == 0) {
+            return Collections.emptyList();
+        }
+        List<Segment> segments = new ArrayList<>(triplets.length / 3);
+        for (int i = 0; i + 2 < triplets.length; i += 3) {
+            segments.add(new Segment((int) triplets[i], triplets[i + 1], triplets[i + 2]));
+        }
+        return Collections.unmodifiableList(segments);
+    }
+
+    /** The number of final segments waiting to be polled. */
+    public synchronized int pending() throws VoiceflowException {
+        return NativeLib.sessionPending(handle());
+    }
+
+    /**
+     * Ends the stream: the buffered tail is processed and open segments close, to be
+     * returned by the next poll. Later pushes fail with INVALID_STATE; flushing again
+     * is a no-op.
+     */
+    public synchronized void flush() throws VoiceflowException {
+        NativeLib.sessionFlush(handle());
+    }
+
+    /** Destroys the session (unpolled segments are discarded); calling it again does nothing. */
+    @Override
+    public synchronized void close() {
+        if (handle != 0) {
+            NativeLib.sessionDestroy(handle);
+            handle = 0;
+        }
+    }
+
+    private long handle() {
+        if (handle == 0) {
+            throw new IllegalStateException("Session is closed");
+        }
+        return handle;
+    }
+
+    private static void checkRange(int arrayLength, int offset, int length) {
+        if (offset < 0 || length < 0 || offset > arrayLength - length) {
+            throw new ArrayIndexOutOfBoundsException(
+                    "offset " + offset + ", length " + length + " outside an array of " + arrayLength);
+        }
+    }
+
+    // C takes unsigned values: a negative int would arrive as a huge number.
+    private static void checkFormat(int sampleRate, int channels) throws VoiceflowException {
+        if (sampleRate < 0) {
+            throw new VoiceflowException(
+                    VoiceflowException.UNSUPPORTED_SAMPLE_RATE, "sample rate " + sampleRate + " Hz is negative");
+        }
+        if (channels < 0) {
+            throw new VoiceflowException(
+                    VoiceflowException.INVALID_ARGUMENT, "channel count " + channels + " is negative");
+        }
+    }
+}
