@@ -126,12 +126,15 @@ java-build: $(JAVA_JAR) $(JNI_LIB)
 	javac --release 17 -Xlint:all -Werror -cp $(JAVA_JAR) -d $(JAVA_OUT)/examples \
 		examples/java/DiarizeFile.java
 
-## Java: the binding's tests (exit non-zero on any failed check) and the example.
+## Java: the binding's tests (exit non-zero on any failed check) and the example, both
+## under -Xcheck:jni, whose warnings (JNI misuse that does not crash) also fail the target.
 test-java: build java-build
-	$(JAVA_RUN) -Xcheck:jni -cp $(JAVA_JAR):$(JAVA_OUT)/test-classes ai.voiceflow.VoiceflowTest \
-		examples/data/conversation.wav
-	$(JAVA_RUN) -Xcheck:jni -cp $(JAVA_JAR):$(JAVA_OUT)/examples DiarizeFile \
-		examples/data/conversation.wav > /dev/null
+	set -o pipefail; $(JAVA_RUN) -Xcheck:jni -cp $(JAVA_JAR):$(JAVA_OUT)/test-classes \
+		ai.voiceflow.VoiceflowTest examples/data/conversation.wav 2>&1 | tee $(JAVA_OUT)/test.log
+	set -o pipefail; $(JAVA_RUN) -Xcheck:jni -cp $(JAVA_JAR):$(JAVA_OUT)/examples DiarizeFile \
+		examples/data/conversation.wav 2>&1 >/dev/null | tee -a $(JAVA_OUT)/test.log
+	@if grep -n "WARNING in native method\|JNI warning\|FATAL ERROR in native method" \
+		$(JAVA_OUT)/test.log; then echo "test-java: -Xcheck:jni reported JNI misuse"; exit 1; fi
 
 ## make example-java FILE=meeting.wav: the Java example (same output as the other languages).
 example-java:
