@@ -26,8 +26,8 @@ demo: build
 	./$(LIB_DIR)/voiceflow diarize examples/data/conversation.wav --format text
 
 ## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
-## tests of the set-up models and of the model toolkit.
-test: setup lint test-rust test-c test-python test-models
+## tests of the set-up models and of the model toolkit, Go and Java bindings.
+test: setup lint test-rust test-c test-python test-models test-go test-java
 	@echo "voiceflow: all test suites passed"
 
 lint:
@@ -111,6 +111,8 @@ JNI_LIB := $(JAVA_OUT)/libvoiceflow_jni.so
 JAVA_RUN := VOICEFLOW_HOME=$(VF_HOME) java -Djava.library.path=$(JAVA_OUT):$(LIB_DIR)
 
 $(JAVA_JAR): $(JAVA_SRC)
+	@command -v javac >/dev/null && command -v jar >/dev/null || { echo "the Java binding needs \
+		a JDK >= 11 (javac, jar); Debian: apt-get install openjdk-17-jdk-headless" >&2; exit 1; }
 	@rm -rf $(JAVA_OUT)/classes $(JAVA_OUT)/jni && mkdir -p $(JAVA_OUT)
 	javac --release 8 -Xlint:all -Werror -h $(JAVA_OUT)/jni -d $(JAVA_OUT)/classes $(JAVA_SRC)
 	jar cf $@ -C $(JAVA_OUT)/classes .
