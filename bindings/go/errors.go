@@ -8,6 +8,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 )
 
@@ -91,4 +92,10 @@ func call(f func() C.vf_status) error {
 // argError reports an argument that cannot even be passed to the library.
 func argError(status Status, format string, args ...interface{}) error {
 	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// fitsUint32 reports whether n can be passed as a C uint32_t. (Written with uint64 so
+// that it also compiles where int has 32 bits.)
+func fitsUint32(n int) bool {
+	return n >= 0 && uint64(n) <= math.MaxUint32
 }

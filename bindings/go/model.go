@@ -7,7 +7,6 @@ package voiceflow
 import "C"
 
 import (
-	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -52,7 +51,7 @@ func OpenModel(opts ...ModelOption) (*Model, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.threads < 0 || o.threads > math.MaxUint32 {
+	if !fitsUint32(o.threads) {
 		return nil, argError(StatusInvalidArgument, "thread count %d out of range", o.threads)
 	}
 	for _, path := range []string{o.segmentation, o.embedding} {

@@ -6,7 +6,6 @@ package voiceflow
 import "C"
 
 import (
-	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -91,10 +90,10 @@ func (s *Session) PushInt16(samples []int16, sampleRate, channels int) error {
 
 // push checks what C's uint32 parameters cannot represent, then runs one push call.
 func (s *Session) push(sampleRate, channels int, f func(*C.vf_session, C.uint32_t, C.uint32_t) C.vf_status) error {
-	if sampleRate < 0 || sampleRate > math.MaxUint32 {
+	if !fitsUint32(sampleRate) {
 		return argError(StatusUnsupportedSampleRate, "sample rate %d Hz is out of range", sampleRate)
 	}
-	if channels < 0 || channels > math.MaxUint32 {
+	if !fitsUint32(channels) {
 		return argError(StatusInvalidArgument, "channel count %d is out of range", channels)
 	}
 	s.mu.Lock()

@@ -236,7 +236,7 @@ func TestRejectedPushes(t *testing.T) {
 	wantStatus(t, "Inf", s.PushFloat32([]float32{float32(math.Inf(1))}, 16000, 1), voiceflow.ErrInvalidAudio)
 	wantStatus(t, "rate change", s.PushInt16(good, 44100, 1), voiceflow.ErrUnsupportedSampleRate)
 	wantStatus(t, "negative rate", s.PushInt16(good, -16000, 1), voiceflow.ErrUnsupportedSampleRate)
-	wantStatus(t, "huge rate", s.PushInt16(good, math.MaxUint32+16000, 1), voiceflow.ErrUnsupportedSampleRate)
+	wantStatus(t, "huge rate", s.PushInt16(good, math.MaxInt, 1), voiceflow.ErrUnsupportedSampleRate)
 	wantStatus(t, "zero channels", s.PushInt16(good, 16000, 0), voiceflow.ErrInvalidArgument)
 	wantStatus(t, "negative channels", s.PushInt16(good, 16000, -1), voiceflow.ErrInvalidArgument)
 	wantStatus(t, "partial frame", s.PushInt16(good[:3], 16000, 2), voiceflow.ErrInvalidArgument)

@@ -347,6 +347,11 @@ JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionPushDirect(
     if (!check_format(env, rate, channels)) {
         return;
     }
+    if (count == 0) { /* a zero-capacity buffer may have no address */
+        ok_or_throw(env, vf_session_push_samples_i16((vf_session *)from_handle(session), NULL, 0,
+                                                     (uint32_t)rate, (uint32_t)channels));
+        return;
+    }
     base = (char *)(*env)->GetDirectBufferAddress(env, buffer);
     capacity = (*env)->GetDirectBufferCapacity(env, buffer);
     if (base == NULL || capacity < 0) {
@@ -363,7 +368,7 @@ JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionPushDirect(
                    "16-bit samples in a direct buffer must start at an even address");
         return;
     }
-    data = count > 0 ? (const int16_t *)(const void *)(base + byte_offset) : NULL;
+    data = (const int16_t *)(const void *)(base + byte_offset);
     ok_or_throw(env, vf_session_push_samples_i16((vf_session *)from_handle(session), data,
                                                  (size_t)count, (uint32_t)rate,
                                                  (uint32_t)channels));

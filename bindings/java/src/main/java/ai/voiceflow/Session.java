@@ -57,9 +57,10 @@ public final class Session implements AutoCloseable {
 
     /**
      * Pushes the 16-bit PCM samples between the buffer's position and limit, read in the
-     * buffer's byte order (what {@code AudioRecord.read(ByteBuffer, int)} fills). A direct
-     * buffer in native order is read in place; others are copied. On success the position
-     * moves to the limit; on failure it does not move.
+     * buffer's byte order. A direct buffer in native order is read in place; others are
+     * copied. On success the position moves to the limit; on failure it does not move.
+     * {@code AudioRecord.read(ByteBuffer, int)} writes native byte order, so give its buffer
+     * {@code order(ByteOrder.nativeOrder())} (a new buffer is big-endian).
      */
     public synchronized void pushPcm16(ByteBuffer pcm, int sampleRate, int channels)
             throws VoiceflowException {
@@ -70,7 +71,7 @@ public final class Session implements AutoCloseable {
         }
         checkFormat(sampleRate, channels);
         long session = handle();
-        if (pcm.isDirect() && pcm.order() == ByteOrder.nativeOrder()) {
+        if (bytes > 0 && pcm.isDirect() && pcm.order() == ByteOrder.nativeOrder()) {
             NativeLib.sessionPushDirect(
                     session, pcm, pcm.position(), bytes / 2, sampleRate, channels);
         } else {

@@ -165,6 +165,10 @@ public final class VoiceflowTest {
             s.push(new short[0], RATE, 1);
             s.push(new short[10], 5, 0, RATE, 1);
             s.pushPcm16(ByteBuffer.allocateDirect(0), RATE, 1);
+            s.pushPcm16(ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()), RATE, 1);
+            ByteBuffer consumed = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+            consumed.position(8);
+            s.pushPcm16(consumed, RATE, 1);
             s.pushPcm16(ByteBuffer.allocate(0), RATE, 1);
             check(s.poll().isEmpty(), "nothing polled from an empty stream");
             check(s.pending() == 0, "nothing pending");
