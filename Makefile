@@ -11,7 +11,8 @@ C_TEST_DIR := target/c-tests
 C_WARN := -Wall -Wextra -Werror -pedantic
 ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
 
-.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean
+.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean \
+	install examples test-bindings-c run-example-c run-example-cpp
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
 setup:
@@ -70,6 +71,54 @@ test-c: build
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/c/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(C_TEST_DIR)/test_capi_asan examples/data/conversation.wav
+
+## Bindings and packaging (C, C++): install tree, examples, their tests.
+PREFIX ?= /usr/local
+EX_DIR := target/examples
+WAV ?= examples/data/conversation.wav
+EX_LINK := -L$(LIB_DIR) -lvoiceflow -Wl,-rpath,$(CURDIR)/$(LIB_DIR)
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/c/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+## Headers, both libraries, voiceflow.pc and the CMake package into $(PREFIX)
+## (DESTDIR honoured). INSTALL_RUNTIME=1 also copies ONNX Runtime and the default models
+## to $(PREFIX)/share/voiceflow (then run with VOICEFLOW_HOME=$(PREFIX)/share/voiceflow).
+install: build
+	bash packaging/install.sh "$(abspath $(PREFIX))" $(if $(filter 1,$(INSTALL_RUNTIME)),--with-runtime "$(VF_HOME)")
+
+## The C and C++ examples, built against target/release into target/examples/.
+examples: build
+	@mkdir -p $(EX_DIR)
+	$(CC) -std=c11 $(C_WARN) -O2 -Iinclude examples/c/diarize_file.c $(EX_LINK) -o $(EX_DIR)/diarize_file
+	$(CC) -std=c11 $(C_WARN) -O2 -Iinclude examples/c/diarize_stream.c $(EX_LINK) -o $(EX_DIR)/diarize_stream
+	$(CXX) -std=c++17 $(C_WARN) -O2 -Iinclude examples/cpp/diarize_file.cpp $(EX_LINK) \
+		-o $(EX_DIR)/diarize_file_cpp
+
+## Same-answer runs: only the segments on stdout (build output goes to stderr).
+run-example-c:
+	@$(MAKE) -s --no-print-directory examples >&2
+	@VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/diarize_file $(WAV)
+
+run-example-cpp:
+	@$(MAKE) -s --no-print-directory examples >&2
+	@VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/diarize_file_cpp $(WAV)
+
+# C++ wrapper tests (C++17, C++20, and C++20 under ASan/UBSan/LSan), the C and C++
+# examples (same segments; the live-like stream too), and the install tree built with
+# pkg-config and CMake.
+test-bindings-c: examples
+	$(CXX) -std=c++17 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
+	$(CXX) -std=c++20 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
+	$(CXX) -std=c++17 $(C_WARN) -g -Iinclude tests/cpp/test_wrapper.cpp $(EX_LINK) -o $(EX_DIR)/test_wrapper17
+	$(CXX) -std=c++20 $(C_WARN) -g -Iinclude tests/cpp/test_wrapper.cpp $(EX_LINK) -o $(EX_DIR)/test_wrapper20
+	$(CXX) -std=c++20 $(C_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer -Iinclude \
+		tests/cpp/test_wrapper.cpp $(EX_LINK) -o $(EX_DIR)/test_wrapper_asan
+	VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper17 $(WAV)
+	VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper20 $(WAV)
+	VOICEFLOW_HOME=$(VF_HOME) $(ASAN_ENV) $(EX_DIR)/test_wrapper_asan $(WAV)
+	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_examples.sh $(EX_DIR) $(WAV)
+	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_install.sh $(EX_DIR)/expected.txt $(WAV)
 
 ## Refresh the committed header from the code.
 header: build
