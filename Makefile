@@ -12,7 +12,8 @@ C_WARN := -Wall -Wextra -Werror -pedantic
 ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
 
 .PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean \
-	install examples test-bindings-c run-example-c run-example-cpp
+	install examples test-bindings-c run-example-c run-example-cpp \
+	test-python-bindings run-example-python
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
 setup:
@@ -33,7 +34,7 @@ test: setup lint test-rust test-c test-python test-models
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --release --all-targets -- -D warnings
-	$(VF_HOME)/venv/bin/ruff check scripts models
+	$(VF_HOME)/venv/bin/ruff check scripts models bindings examples/python tests/bindings
 
 test-rust: setup
 	cargo test --release
@@ -119,6 +120,27 @@ test-bindings-c: examples
 	VOICEFLOW_HOME=$(VF_HOME) $(ASAN_ENV) $(EX_DIR)/test_wrapper_asan $(WAV)
 	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_examples.sh $(EX_DIR) $(WAV)
 	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_install.sh $(EX_DIR)/expected.txt $(WAV)
+
+# Python bindings (bindings/python): tests in the set-up venv against target/release, plus
+# one test that pip-installs the package into a fresh venv, offline, from a wheelhouse kept
+# in $(VF_HOME)/wheelhouse (filled once, pinned and hashed).
+PY_WHEELHOUSE := $(VF_HOME)/wheelhouse
+PY_BINDINGS_ENV := VOICEFLOW_HOME=$(VF_HOME) VOICEFLOW_LIB=$(CURDIR)/$(LIB_DIR)/libvoiceflow.so \
+	PYTHONPATH=$(CURDIR)/bindings/python/src
+
+$(PY_WHEELHOUSE)/.stamp: bindings/python/requirements-wheelhouse.txt | setup
+	mkdir -p $(PY_WHEELHOUSE)
+	$(PY) -m pip download -q --disable-pip-version-check --require-hashes --only-binary=:all: \
+		--no-deps -d $(PY_WHEELHOUSE) -r $<
+	cp $(VF_HOME)/downloads/onnxruntime-*.whl $(PY_WHEELHOUSE)/
+	touch $@
+
+test-python-bindings: build $(PY_WHEELHOUSE)/.stamp
+	VOICEFLOW_WHEELHOUSE=$(PY_WHEELHOUSE) $(PY_BINDINGS_ENV) $(PY) -m pytest -q bindings/python/tests
+
+run-example-python:
+	@$(MAKE) -s --no-print-directory build >&2
+	@$(PY_BINDINGS_ENV) $(PY) examples/python/diarize_file.py $(WAV)
 
 ## Refresh the committed header from the code.
 header: build

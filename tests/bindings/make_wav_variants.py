@@ -38,7 +38,9 @@ def main() -> None:
     body += b"fmt " + struct.pack("<I", len(fmt)) + fmt
     body += b"LIST" + struct.pack("<I", 3) + b"abc" + b"\0"
     body += b"data" + struct.pack("<I", len(data)) + data
-    (out_dir / "float_list.wav").write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    (out_dir / "float_list.wav").write_bytes(
+        b"RIFF" + struct.pack("<I", len(body)) + body
+    )
 
 
 if __name__ == "__main__":
