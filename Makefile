@@ -26,9 +26,10 @@ build: setup
 demo: build
 	./$(LIB_DIR)/voiceflow diarize examples/data/conversation.wav --format text
 
-## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
+## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), C/C++/Python
+## bindings, examples and the install tree, Python
 ## tests of the set-up models and of the model toolkit.
-test: setup lint test-rust test-c test-python test-models
+test: setup lint test-rust test-c test-python test-models test-bindings-c test-python-bindings
 	@echo "voiceflow: all test suites passed"
 
 lint:
