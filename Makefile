@@ -106,9 +106,9 @@ run-example-cpp:
 	@$(MAKE) -s --no-print-directory examples >&2
 	@VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/diarize_file_cpp $(WAV)
 
-# C++ wrapper tests (C++17, C++20, and C++20 under ASan/UBSan/LSan), the C and C++
-# examples (same segments; the live-like stream too), and the install tree built with
-# pkg-config and CMake.
+# C++ wrapper tests (C++17, C++20, and C++20 under ASan/UBSan/LSan), the examples' WAV
+# reader (truncated and corrupted files, under ASan/UBSan), the C and C++ examples (same
+# segments; the live-like stream too), and the install tree built with pkg-config and CMake.
 test-bindings-c: examples
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
 	$(CXX) -std=c++20 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
@@ -119,6 +119,9 @@ test-bindings-c: examples
 	VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper17 $(WAV)
 	VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper20 $(WAV)
 	VOICEFLOW_HOME=$(VF_HOME) $(ASAN_ENV) $(EX_DIR)/test_wrapper_asan $(WAV)
+	$(CC) -std=c11 $(C_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		tests/c/test_wav_reader.c -o $(EX_DIR)/test_wav_reader
+	$(ASAN_ENV) $(EX_DIR)/test_wav_reader $(EX_DIR)/wav_reader_scratch.wav
 	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_examples.sh $(EX_DIR) $(WAV)
 	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_install.sh $(EX_DIR)/expected.txt $(WAV)
 

@@ -141,23 +141,15 @@ static int wav_decode(const unsigned char *data, size_t len, wav_audio *audio, c
     return 0;
 }
 
-/* Reads `path` into `audio` (zeroed first). Returns 0 on success; on failure returns -1,
-   leaves `audio` empty and writes the reason to `err`. */
-static int wav_read(const char *path, wav_audio *audio, char *err, size_t errlen) {
-    size_t size = 0, pos = 12;
+/* Parses the RIFF bytes of `path` into `audio`; the caller owns and frees `bytes`. */
+static int wav_parse(const unsigned char *bytes, size_t size, const char *path,
+                     wav_audio *audio, char *err, size_t errlen) {
+    size_t pos = 12;
     const unsigned char *fmt = NULL, *data = NULL;
     size_t fmt_len = 0, data_len = 0;
-    uint16_t format, bits, block_align;
-    int rc;
-    unsigned char *bytes;
+    uint16_t format, bits, block_align, channels;
 
-    memset(audio, 0, sizeof *audio);
-    bytes = wav_slurp(path, &size, err, errlen);
-    if (bytes == NULL) {
-        return -1;
-    }
     if (size < 12 || memcmp(bytes, "RIFF", 4) != 0 || memcmp(bytes + 8, "WAVE", 4) != 0) {
-        free(bytes);
         return wav_fail(err, errlen, "%s: not a RIFF/WAVE file", path);
     }
     /* Walk the chunks: 4-byte id, 4-byte little-endian length, body padded to even size. */
@@ -167,10 +159,8 @@ static int wav_read(const char *path, wav_audio *audio, char *err, size_t errlen
         size_t len = wav_u32(bytes + pos + 4);
         if (len > size - body) {
             if (memcmp(id, "data", 4) != 0) {
-                wav_fail(err, errlen, "%s: chunk '%.4s' runs past the end of the file", path,
-                         (const char *)id);
-                free(bytes);
-                return -1;
+                return wav_fail(err, errlen, "%s: chunk '%.4s' runs past the end of the file",
+                                path, (const char *)id);
             }
             len = size - body; /* a truncated or streamed (0xFFFFFFFF) data chunk */
         }
@@ -187,35 +177,44 @@ static int wav_read(const char *path, wav_audio *audio, char *err, size_t errlen
         pos = body + len + (len & 1u);
     }
     if (fmt == NULL || data == NULL) {
-        free(bytes);
         return wav_fail(err, errlen, "%s: no %s chunk", path, fmt == NULL ? "fmt" : "data");
     }
     if (fmt_len < 16) {
-        free(bytes);
         return wav_fail(err, errlen, "%s: fmt chunk of %zu bytes is too short", path, fmt_len);
     }
     format = wav_effective_format(fmt, fmt_len);
-    audio->channels = wav_u16(fmt + 2);
-    audio->sample_rate = wav_u32(fmt + 4);
+    channels = wav_u16(fmt + 2);
     block_align = wav_u16(fmt + 12);
     bits = wav_u16(fmt + 14);
     if (!((format == 1 && bits == 16) || (format == 3 && bits == 32))) {
-        free(bytes);
-        memset(audio, 0, sizeof *audio);
         return wav_fail(err, errlen,
                         "%s: only 16-bit PCM and 32-bit float WAV are supported "
                         "(format tag %u, %u bits)",
                         path, (unsigned)wav_u16(fmt), (unsigned)bits);
     }
-    if (audio->channels == 0 || block_align != audio->channels * (bits / 8)) {
-        free(bytes);
-        wav_fail(err, errlen, "%s: inconsistent fmt chunk (%u channels, block align %u)", path,
-                 (unsigned)audio->channels, (unsigned)block_align);
-        memset(audio, 0, sizeof *audio);
+    if (channels == 0 || block_align != channels * (bits / 8)) {
+        return wav_fail(err, errlen, "%s: inconsistent fmt chunk (%u channels, block align %u)",
+                        path, (unsigned)channels, (unsigned)block_align);
+    }
+    audio->channels = channels;
+    audio->sample_rate = wav_u32(fmt + 4);
+    audio->is_float = format == 3;
+    return wav_decode(data, data_len, audio, err, errlen);
+}
+
+/* Reads `path` into `audio` (zeroed first). Returns 0 on success; on failure returns -1,
+   leaves `audio` empty and writes the reason to `err`. */
+static int wav_read(const char *path, wav_audio *audio, char *err, size_t errlen) {
+    size_t size = 0;
+    unsigned char *bytes;
+    int rc;
+
+    memset(audio, 0, sizeof *audio);
+    bytes = wav_slurp(path, &size, err, errlen);
+    if (bytes == NULL) {
         return -1;
     }
-    audio->is_float = format == 3;
-    rc = wav_decode(data, data_len, audio, err, errlen);
+    rc = wav_parse(bytes, size, path, audio, err, errlen);
     free(bytes);
     if (rc != 0) {
         wav_free(audio);

@@ -43,10 +43,11 @@ done
 say "stereo and float WAV: same segments"
 
 # Bad input: a clear message on stderr, nothing on stdout, non-zero exit.
-printf 'RIFF\x04\x00\x00\x00WAVE' >"$TMP/empty.wav"
-head -c 1000 /dev/urandom >"$TMP/noise.bin"
+printf 'RIFF\x04\x00\x00\x00WAVE' >"$TMP/empty.wav"            # no chunks at all
+head -c 30 "$WAV" >"$TMP/truncated.wav"                      # fmt chunk cut short
+printf 'not audio at all\n' >"$TMP/text.wav"
 for prog in diarize_file diarize_file_cpp diarize_stream; do
-  for bad in "$TMP/missing.wav" "$TMP/empty.wav" "$TMP/noise.bin"; do
+  for bad in "$TMP/missing.wav" "$TMP/empty.wav" "$TMP/truncated.wav" "$TMP/text.wav"; do
     if "$EX_DIR/$prog" "$bad" >"$TMP/out" 2>"$TMP/err"; then
       die "$prog accepted $bad"
     fi
