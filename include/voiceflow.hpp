@@ -232,15 +232,18 @@ public:
 
     /// Every segment that is final now, in start order; each is returned once.
     std::vector<Segment> poll() {
-        std::vector<Segment> out;
-        vf_segment buffer[64];
+        // One C call takes everything pending, so a failure cannot drop polled segments.
+        std::vector<vf_segment> buffer(pending());
         std::size_t got = 0;
-        do {
-            detail::check(vf_session_poll_segments(checked(), buffer, 64, &got));
-            for (std::size_t i = 0; i < got; ++i) {
-                out.push_back(Segment{buffer[i].speaker, buffer[i].start, buffer[i].end});
-            }
-        } while (got == 64);
+        if (!buffer.empty()) {
+            detail::check(
+                vf_session_poll_segments(checked(), buffer.data(), buffer.size(), &got));
+        }
+        std::vector<Segment> out;
+        out.reserve(got);
+        for (std::size_t i = 0; i < got; ++i) {
+            out.push_back(Segment{buffer[i].speaker, buffer[i].start, buffer[i].end});
+        }
         return out;
     }
 

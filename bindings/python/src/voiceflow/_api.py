@@ -162,18 +162,19 @@ class Session(_Handle):
         """Every segment that is final now, in start order; each is returned once."""
         with self._lock:
             handle = self._live()
-            out: list[Segment] = []
-            buffer = (_native.CSegment * 64)()
+            # One C call takes everything pending, so a failure cannot drop polled segments.
+            count = ctypes.c_size_t(0)
+            _check(_lib.vf_session_pending_segments(handle, ctypes.byref(count)))
+            if count.value == 0:
+                return []
+            buffer = (_native.CSegment * count.value)()
             got = ctypes.c_size_t(0)
-            while True:
-                _check(
-                    _lib.vf_session_poll_segments(handle, buffer, 64, ctypes.byref(got))
+            _check(
+                _lib.vf_session_poll_segments(
+                    handle, buffer, count.value, ctypes.byref(got)
                 )
-                out.extend(
-                    Segment(s.start, s.end, s.speaker) for s in buffer[: got.value]
-                )
-                if got.value < 64:
-                    return out
+            )
+            return [Segment(s.start, s.end, s.speaker) for s in buffer[: got.value]]
 
     @property
     def pending(self) -> int:
