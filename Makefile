@@ -10,9 +10,14 @@ LIB_DIR := target/release
 C_TEST_DIR := target/c-tests
 C_WARN := -Wall -Wextra -Werror -pedantic
 ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
+# The audio of the example-<language> targets. They print nothing but the segments on
+# stdout (build output goes to stderr), so the languages can be compared byte for byte.
+FILE ?= examples/data/conversation.wav
 
 .PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean \
-	test-go test-java example-go example-java go-setup java-build
+	test-go test-java example-go example-java go-setup java-build \
+	install examples test-bindings-c example-c example-cpp \
+	test-python-bindings example-python test-same-answer
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
 setup:
@@ -26,14 +31,16 @@ demo: build
 	./$(LIB_DIR)/voiceflow diarize examples/data/conversation.wav --format text
 
 ## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
-## tests of the set-up models and of the model toolkit, Go and Java bindings.
-test: setup lint test-rust test-c test-python test-models test-go test-java
+## tests of the set-up models and of the model toolkit, the C/C++/Python/Go/Java bindings,
+## examples and install tree, and the same-answer check across the five languages.
+test: setup lint test-rust test-c test-python test-models test-bindings-c test-python-bindings \
+	test-go test-java test-same-answer
 	@echo "voiceflow: all test suites passed"
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --release --all-targets -- -D warnings
-	$(VF_HOME)/venv/bin/ruff check scripts models
+	$(VF_HOME)/venv/bin/ruff check scripts models bindings examples/python tests/bindings
 
 test-rust: setup
 	cargo test --release
@@ -91,10 +98,6 @@ test-go: go-setup build $(GO_EXAMPLE)
 	cd examples/go && $(GO_ENV) go vet ./...
 	VOICEFLOW_HOME=$(VF_HOME) $(GO_EXAMPLE) examples/data/conversation.wav > /dev/null
 
-# The example targets print nothing but the segments on stdout (build output goes to
-# stderr), so outputs of the languages can be compared byte for byte.
-FILE ?= examples/data/conversation.wav
-
 ## make example-go FILE=meeting.wav: the Go example (same output as the other languages).
 example-go:
 	@$(MAKE) --no-print-directory $(GO_EXAMPLE) >&2
@@ -142,6 +145,80 @@ test-java: build java-build
 example-java:
 	@$(MAKE) --no-print-directory java-build >&2
 	@$(JAVA_RUN) -cp $(JAVA_JAR):$(JAVA_OUT)/examples DiarizeFile $(FILE)
+## Bindings and packaging (C, C++): install tree, examples, their tests.
+PREFIX ?= /usr/local
+EX_DIR := target/examples
+EX_LINK := -L$(LIB_DIR) -lvoiceflow -Wl,-rpath,$(CURDIR)/$(LIB_DIR)
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/c/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+## Headers, both libraries, voiceflow.pc and the CMake package into $(PREFIX)
+## (DESTDIR honoured). INSTALL_RUNTIME=1 also copies ONNX Runtime and the default models
+## to $(PREFIX)/share/voiceflow (then run with VOICEFLOW_HOME=$(PREFIX)/share/voiceflow).
+install: build
+	bash packaging/install.sh "$(abspath $(PREFIX))" $(if $(filter 1,$(INSTALL_RUNTIME)),--with-runtime "$(VF_HOME)")
+
+## The C and C++ examples, built against target/release into target/examples/.
+examples: build
+	@mkdir -p $(EX_DIR)
+	$(CC) -std=c11 $(C_WARN) -O2 -Iinclude examples/c/diarize_file.c $(EX_LINK) -o $(EX_DIR)/diarize_file
+	$(CC) -std=c11 $(C_WARN) -O2 -Iinclude examples/c/diarize_stream.c $(EX_LINK) -o $(EX_DIR)/diarize_stream
+	$(CXX) -std=c++17 $(C_WARN) -O2 -Iinclude examples/cpp/diarize_file.cpp $(EX_LINK) \
+		-o $(EX_DIR)/diarize_file_cpp
+
+## Same-answer runs: only the segments on stdout (build output goes to stderr).
+example-c:
+	@$(MAKE) -s --no-print-directory examples >&2
+	@VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/diarize_file $(FILE)
+
+example-cpp:
+	@$(MAKE) -s --no-print-directory examples >&2
+	@VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/diarize_file_cpp $(FILE)
+
+# C++ wrapper tests (C++17, C++20, and C++20 under ASan/UBSan/LSan), the examples' WAV
+# reader (truncated and corrupted files, under ASan/UBSan), the C and C++ examples (same
+# segments; the live-like stream too), and the install tree built with pkg-config and CMake.
+test-bindings-c: examples
+	$(CXX) -std=c++17 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
+	$(CXX) -std=c++20 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
+	$(CXX) -std=c++17 $(C_WARN) -g -Iinclude tests/cpp/test_wrapper.cpp $(EX_LINK) -o $(EX_DIR)/test_wrapper17
+	$(CXX) -std=c++20 $(C_WARN) -g -Iinclude tests/cpp/test_wrapper.cpp $(EX_LINK) -o $(EX_DIR)/test_wrapper20
+	$(CXX) -std=c++20 $(C_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer -Iinclude \
+		tests/cpp/test_wrapper.cpp $(EX_LINK) -o $(EX_DIR)/test_wrapper_asan
+	VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper17 $(FILE)
+	VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper20 $(FILE)
+	VOICEFLOW_HOME=$(VF_HOME) $(ASAN_ENV) $(EX_DIR)/test_wrapper_asan $(FILE)
+	$(CC) -std=c11 $(C_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		tests/c/test_wav_reader.c -o $(EX_DIR)/test_wav_reader
+	$(ASAN_ENV) $(EX_DIR)/test_wav_reader $(EX_DIR)/wav_reader_scratch.wav
+	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_examples.sh $(EX_DIR) $(FILE)
+	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_install.sh $(EX_DIR)/expected.txt $(FILE)
+
+# Python bindings (bindings/python): tests in the set-up venv against target/release, plus
+# one test that pip-installs the package into a fresh venv, offline, from a wheelhouse kept
+# in $(VF_HOME)/wheelhouse (filled once, pinned and hashed).
+PY_WHEELHOUSE := $(VF_HOME)/wheelhouse
+PY_BINDINGS_ENV := VOICEFLOW_HOME=$(VF_HOME) VOICEFLOW_LIB=$(CURDIR)/$(LIB_DIR)/libvoiceflow.so \
+	PYTHONPATH=$(CURDIR)/bindings/python/src
+
+$(PY_WHEELHOUSE)/.stamp: bindings/python/requirements-wheelhouse.txt | setup
+	mkdir -p $(PY_WHEELHOUSE)
+	$(PY) -m pip download -q --disable-pip-version-check --require-hashes --only-binary=:all: \
+		--no-deps -d $(PY_WHEELHOUSE) -r $<
+	cp $(VF_HOME)/downloads/onnxruntime-*.whl $(PY_WHEELHOUSE)/
+	touch $@
+
+test-python-bindings: build $(PY_WHEELHOUSE)/.stamp
+	VOICEFLOW_WHEELHOUSE=$(PY_WHEELHOUSE) $(PY_BINDINGS_ENV) $(PY) -m pytest -q bindings/python/tests
+
+example-python:
+	@$(MAKE) -s --no-print-directory build >&2
+	@$(PY_BINDINGS_ENV) $(PY) examples/python/diarize_file.py $(FILE)
+
+## The same file through C, C++, Python, Go and Java must give identical segments.
+test-same-answer: build
+	bash tests/bindings/same_answer.sh $(FILE)
 
 ## Refresh the committed header from the code.
 header: build

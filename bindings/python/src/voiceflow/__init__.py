@@ -1,0 +1,72 @@
+"""voiceflow: streaming speaker diarization ("who spoke when").
+
+    import voiceflow
+
+    with voiceflow.Model() as model, voiceflow.Session(model) as session:
+        for chunk in chunks:                      # numpy float32/int16, bytes or lists
+            session.push(chunk, sample_rate=16000)
+            for seg in session.poll():
+                print(seg.start, seg.end, seg.speaker)
+        for seg in session.flush():
+            ...
+
+On import, the bundled libvoiceflow.so is loaded and its ABI version checked
+(AbiMismatchError otherwise). ONNX Runtime comes from the ``onnxruntime`` package
+(``ORT_DYLIB_PATH`` wins); it is loaded when the first Model is opened, or by
+``load_runtime()``. Default models are looked up in ``$VOICEFLOW_HOME/models``.
+"""
+
+from __future__ import annotations
+
+from . import _native
+from ._api import Config, Model, Segment, Session
+from ._errors import (
+    AbiMismatchError,
+    InferenceError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidAudioError,
+    InvalidConfigError,
+    InvalidStateError,
+    ModelError,
+    NullPointerError,
+    RuntimeUnavailableError,
+    UnsupportedSampleRateError,
+    VoiceflowError,
+    VoiceflowIOError,
+)
+from ._runtime import load_runtime, onnxruntime_package_library
+
+ABI_VERSION = _native.ABI_VERSION
+__version__ = _native.lib.vf_version().decode("ascii")
+
+
+def library_path() -> str:
+    """Path of the libvoiceflow.so in use."""
+    return str(_native.library_path())
+
+
+__all__ = [
+    "ABI_VERSION",
+    "AbiMismatchError",
+    "Config",
+    "InferenceError",
+    "InternalError",
+    "InvalidArgumentError",
+    "InvalidAudioError",
+    "InvalidConfigError",
+    "InvalidStateError",
+    "Model",
+    "ModelError",
+    "NullPointerError",
+    "RuntimeUnavailableError",
+    "Segment",
+    "Session",
+    "UnsupportedSampleRateError",
+    "VoiceflowError",
+    "VoiceflowIOError",
+    "__version__",
+    "library_path",
+    "load_runtime",
+    "onnxruntime_package_library",
+]

@@ -1,0 +1,251 @@
+"""Model, Config and Session: owning wrappers over the C handles."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import _native
+from ._errors import InvalidArgumentError, InvalidStateError
+
+_lib = _native.lib
+_check = _native.check
+
+PathLike = str | os.PathLike[str]
+
+
+class Segment(NamedTuple):
+    """One final speaker turn: seconds from the start of the stream, dense speaker id."""
+
+    start: float
+    end: float
+    speaker: int
+
+
+class _Handle:
+    """Owns one C handle and frees it exactly once (close(), ``with``, or collection)."""
+
+    def __init__(self, handle: int, free: Any, kind: str) -> None:
+        self._handle = handle
+        self._kind = kind
+        self._finalizer = weakref.finalize(self, free, handle)
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+    def close(self) -> None:
+        """Frees the native object now; later calls raise InvalidStateError. Idempotent."""
+        self._finalizer()
+
+    def _live(self) -> int:
+        if self.closed:
+            raise InvalidStateError(f"this voiceflow {self._kind} is closed")
+        return self._handle
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _new_handle(opener: Any, *args: Any) -> int:
+    out = ctypes.c_void_p()
+    _check(opener(*args, ctypes.byref(out)))
+    return out.value  # type: ignore[return-value]
+
+
+class Model(_Handle):
+    """A loaded pair of segmentation and embedding models; share it across sessions and
+    threads. ``None`` paths mean the default models in ``$VOICEFLOW_HOME/models``."""
+
+    def __init__(
+        self,
+        segmentation: PathLike | None = None,
+        embedding: PathLike | None = None,
+        threads: int = 1,
+    ) -> None:
+        from ._runtime import load_runtime
+
+        load_runtime()
+        handle = _new_handle(
+            _lib.vf_model_open,
+            None if segmentation is None else os.fsencode(segmentation),
+            None if embedding is None else os.fsencode(embedding),
+            _uint32(threads, "threads"),
+        )
+        super().__init__(handle, _lib.vf_model_free, "Model")
+
+
+class Config(_Handle):
+    """Session settings; every key has a default. ``Config(latency=2.0, num_speakers=2)``.
+    An unknown key raises InvalidArgumentError at once; an out-of-range value raises
+    InvalidConfigError when a Session is created with it."""
+
+    def __init__(self, **settings: float) -> None:
+        super().__init__(_new_handle(_lib.vf_config_new), _lib.vf_config_free, "Config")
+        for key, value in settings.items():
+            self.set(key, value)
+
+    def set(self, key: str, value: float) -> Config:
+        """Sets one field by name and returns self."""
+        _check(
+            _lib.vf_config_set_float(self._live(), key.encode("utf-8"), float(value))
+        )
+        return self
+
+
+class Session(_Handle):
+    """One audio stream being diarized.
+
+    ``config`` is a Config, a mapping of settings, or None for the defaults. Iterating a
+    session yields the segments that are final now. A session is used by one thread at a
+    time; a lock here makes concurrent calls wait rather than race.
+    """
+
+    def __init__(
+        self, model: Model, config: Config | Mapping[str, float] | None = None
+    ) -> None:
+        if not isinstance(model, Model):
+            raise TypeError(
+                f"model must be a voiceflow.Model, not {type(model).__name__}"
+            )
+        owned = Config(**config) if isinstance(config, Mapping) else None
+        try:
+            chosen = owned if owned is not None else config
+            config_handle = None if chosen is None else chosen._live()
+            handle = _new_handle(_lib.vf_session_create, model._live(), config_handle)
+        finally:
+            if owned is not None:
+                owned.close()
+        super().__init__(handle, _lib.vf_session_destroy, "Session")
+        self._lock = threading.Lock()
+
+    def push(
+        self, samples: Any, sample_rate: int = 16000, channels: int | None = None
+    ) -> None:
+        """Pushes interleaved samples at ``sample_rate`` Hz.
+
+        ``samples``: a float32 or int16 numpy array (passed without copying when
+        C-contiguous and native-endian; other float dtypes are converted to float32), a
+        ``(frames, channels)`` 2-D array, bytes-like int16 little-endian PCM, or a list of
+        floats (-1..1) or ints (16-bit). ``channels`` defaults to the array's second
+        dimension, else 1. A rejected push consumes nothing.
+        """
+        array, channels = _as_samples(samples, channels)
+        rate = _uint32(sample_rate, "sample_rate")
+        with self._lock:
+            handle = self._live()
+            if array.dtype == np.int16:
+                pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_int16))
+                _check(
+                    _lib.vf_session_push_samples_i16(
+                        handle, pointer, array.size, rate, channels
+                    )
+                )
+            else:
+                pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+                _check(
+                    _lib.vf_session_push_samples(
+                        handle, pointer, array.size, rate, channels
+                    )
+                )
+
+    def poll(self) -> list[Segment]:
+        """Every segment that is final now, in start order; each is returned once."""
+        with self._lock:
+            handle = self._live()
+            # One C call takes everything pending, so a failure cannot drop polled segments.
+            count = ctypes.c_size_t(0)
+            _check(_lib.vf_session_pending_segments(handle, ctypes.byref(count)))
+            if count.value == 0:
+                return []
+            buffer = (_native.CSegment * count.value)()
+            got = ctypes.c_size_t(0)
+            _check(
+                _lib.vf_session_poll_segments(
+                    handle, buffer, count.value, ctypes.byref(got)
+                )
+            )
+            return [Segment(s.start, s.end, s.speaker) for s in buffer[: got.value]]
+
+    @property
+    def pending(self) -> int:
+        """How many final segments wait for poll()."""
+        with self._lock:
+            count = ctypes.c_size_t(0)
+            _check(_lib.vf_session_pending_segments(self._live(), ctypes.byref(count)))
+            return count.value
+
+    def flush(self) -> list[Segment]:
+        """Ends the stream and returns the remaining segments (same as flush + poll)."""
+        with self._lock:
+            _check(_lib.vf_session_flush(self._live()))
+        return self.poll()
+
+    def close(self) -> None:
+        with self._lock:
+            super().close()
+
+    def __iter__(self) -> Iterator[Segment]:
+        return iter(self.poll())
+
+
+def _uint32(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not 0 <= int(value) <= 0xFFFFFFFF:
+        raise InvalidArgumentError(f"{name} {value} is out of range")
+    return int(value)
+
+
+def _as_samples(samples: Any, channels: int | None) -> tuple[np.ndarray, int]:
+    """A C-contiguous native float32 or int16 array (no copy when already one)."""
+    if isinstance(samples, (bytes, bytearray, memoryview)):
+        raw = memoryview(samples).cast("B")
+        if raw.nbytes % 2:
+            raise InvalidArgumentError(
+                f"{raw.nbytes} bytes is not a whole number of 16-bit samples"
+            )
+        array = np.frombuffer(raw, dtype="<i2")
+    elif isinstance(samples, np.ndarray):
+        array = samples
+    else:
+        array = np.asarray(samples)
+        if array.dtype.kind in "iu":
+            if array.size and (array.min() < -32768 or array.max() > 32767):
+                raise InvalidArgumentError("integer samples must fit in 16 bits")
+            array = array.astype(np.int16)
+    if array.dtype.kind == "f" and array.dtype != np.float32:
+        array = array.astype(np.float32)
+    elif array.dtype.kind == "f" or (
+        array.dtype.kind == "i" and array.dtype.itemsize == 2
+    ):
+        pass
+    elif array.size == 0:
+        array = array.astype(np.float32)
+    else:
+        raise TypeError(
+            f"samples must be float32 or int16 (or another float dtype), not {array.dtype}"
+        )
+    if array.ndim == 2:
+        if channels is None:
+            channels = array.shape[1]
+        elif channels != array.shape[1]:
+            raise InvalidArgumentError(
+                f"channels={channels} but the array has {array.shape[1]} columns"
+            )
+    elif array.ndim != 1:
+        raise InvalidArgumentError(
+            f"samples must be 1-D or (frames, channels), not {array.shape}"
+        )
+    native = array.dtype.newbyteorder("=")
+    array = np.ascontiguousarray(array, dtype=native)  # no copy when it already is
+    return array, _uint32(1 if channels is None else channels, "channels")

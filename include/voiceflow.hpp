@@ -1,0 +1,292 @@
+// voiceflow C++ wrapper: header-only RAII types over the C ABI of voiceflow.h.
+//
+//   voiceflow::Model model;                           // default models, 1 thread
+//   voiceflow::Session session(model, voiceflow::Config().set("num_speakers", 2));
+//   session.push(pcm16.data(), pcm16.size(), 16000);  // int16_t or float, any rate
+//   for (const voiceflow::Segment &s : session.poll()) { ... }
+//   session.flush();                                  // end of stream, then poll() again
+//
+// - Every failing call throws voiceflow::Error, which carries the vf_status code (as
+//   voiceflow::Status) and the detailed vf_last_error() message.
+// - Model, Config and Session own their C handle: move-only, freed by the destructor.
+//   A moved-from object is empty (`!obj`); using it throws Error(Status::InvalidState).
+// - C++17; std::span overloads are added where the standard library has them (C++20).
+// - Thread safety as in the C API: a Model may be shared by any number of threads and
+//   sessions; a Session is used by one thread at a time.
+#ifndef VOICEFLOW_HPP
+#define VOICEFLOW_HPP
+
+#include "voiceflow.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__has_include)
+#if __has_include(<version>)
+#include <version>
+#endif
+#endif
+#if defined(__cpp_lib_span) && __cpp_lib_span >= 202002L
+#include <span>
+#define VOICEFLOW_HPP_HAS_SPAN 1
+#endif
+
+namespace voiceflow {
+
+/// The vf_status codes of voiceflow.h.
+enum class Status : vf_status {
+    Ok = VF_OK,
+    NullPointer = VF_ERR_NULL_POINTER,
+    InvalidArgument = VF_ERR_INVALID_ARGUMENT,
+    InvalidConfig = VF_ERR_INVALID_CONFIG,
+    RuntimeUnavailable = VF_ERR_RUNTIME_UNAVAILABLE,
+    Model = VF_ERR_MODEL,
+    Inference = VF_ERR_INFERENCE,
+    InvalidAudio = VF_ERR_INVALID_AUDIO,
+    UnsupportedSampleRate = VF_ERR_UNSUPPORTED_SAMPLE_RATE,
+    InvalidState = VF_ERR_INVALID_STATE,
+    Internal = VF_ERR_INTERNAL,
+    Io = VF_ERR_IO,
+};
+
+/// A failed voiceflow call: what() is "<status text>: <detailed message>".
+class Error : public std::runtime_error {
+public:
+    Error(Status status, const std::string &message)
+        : std::runtime_error(std::string(vf_status_str(static_cast<vf_status>(status))) +
+                             ": " + message),
+          status_(status), message_(message) {}
+
+    /// The status code of the failed call.
+    Status status() const noexcept { return status_; }
+    /// The same as the raw C code.
+    vf_status code() const noexcept { return static_cast<vf_status>(status_); }
+    /// The detailed message alone (vf_last_error() at the time of the failure).
+    const std::string &message() const noexcept { return message_; }
+
+private:
+    Status status_;
+    std::string message_;
+};
+
+namespace detail {
+
+/// Throws Error for any status but VF_OK, with this thread's vf_last_error().
+inline void check(vf_status status) {
+    if (status != VF_OK) {
+        throw Error(static_cast<Status>(status), vf_last_error());
+    }
+}
+
+[[noreturn]] inline void throw_moved_from(const char *type) {
+    throw Error(Status::InvalidState,
+                std::string("voiceflow::") + type + " is empty (moved from)");
+}
+
+struct ModelFree {
+    void operator()(vf_model *model) const noexcept { vf_model_free(model); }
+};
+struct ConfigFree {
+    void operator()(vf_config *config) const noexcept { vf_config_free(config); }
+};
+struct SessionDestroy {
+    void operator()(vf_session *session) const noexcept { vf_session_destroy(session); }
+};
+
+} // namespace detail
+
+/// One final speaker turn; times in seconds from the start of the stream.
+struct Segment {
+    std::uint32_t speaker;
+    double start;
+    double end;
+};
+
+/// Library version text, e.g. "0.1.0".
+inline std::string version() { return vf_version(); }
+
+/// Throws Error(Status::InvalidState) unless the loaded library has this header's ABI.
+inline void check_abi() {
+    if (vf_abi_version() != VF_ABI_VERSION) {
+        throw Error(Status::InvalidState,
+                    "libvoiceflow has ABI " + std::to_string(vf_abi_version()) +
+                        " but voiceflow.hpp was written for ABI " +
+                        std::to_string(VF_ABI_VERSION));
+    }
+}
+
+/// Loads ONNX Runtime from `library_path`; empty: ORT_DYLIB_PATH, then the set-up folder.
+/// Optional: opening a Model loads it on first use.
+inline void load_runtime(const std::string &library_path = std::string()) {
+    detail::check(vf_runtime_load(library_path.empty() ? nullptr : library_path.c_str()));
+}
+
+/// Where to find the models; an empty path means the default model.
+struct ModelOptions {
+    std::string segmentation;
+    std::string embedding;
+    std::uint32_t threads = 1;
+};
+
+/// A loaded pair of segmentation and embedding models, shareable across threads.
+class Model {
+public:
+    /// The default models with one inference thread.
+    Model() : Model(ModelOptions()) {}
+
+    explicit Model(const ModelOptions &options) {
+        vf_model *raw = nullptr;
+        detail::check(vf_model_open(
+            options.segmentation.empty() ? nullptr : options.segmentation.c_str(),
+            options.embedding.empty() ? nullptr : options.embedding.c_str(), options.threads,
+            &raw));
+        handle_.reset(raw);
+    }
+
+    /// The C handle, still owned by this object (NULL when moved from).
+    const vf_model *get() const noexcept { return handle_.get(); }
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+private:
+    std::unique_ptr<vf_model, detail::ModelFree> handle_;
+};
+
+/// Session settings; every key has a default (README, section Configuration).
+class Config {
+public:
+    Config() {
+        vf_config *raw = nullptr;
+        detail::check(vf_config_new(&raw));
+        handle_.reset(raw);
+    }
+
+    /// Sets a field; an unknown key throws Status::InvalidArgument at once, an
+    /// out-of-range value throws Status::InvalidConfig when a Session is created.
+    Config &set(const std::string &key, double value) & {
+        detail::check(vf_config_set_float(checked(), key.c_str(), value));
+        return *this;
+    }
+    Config &&set(const std::string &key, double value) && {
+        detail::check(vf_config_set_float(checked(), key.c_str(), value));
+        return std::move(*this);
+    }
+
+    const vf_config *get() const noexcept { return handle_.get(); }
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+private:
+    vf_config *checked() const {
+        if (!handle_) {
+            detail::throw_moved_from("Config");
+        }
+        return handle_.get();
+    }
+
+    std::unique_ptr<vf_config, detail::ConfigFree> handle_;
+};
+
+/// One audio stream being diarized. Keeps its model alive on its own.
+class Session {
+public:
+    /// A session with the default configuration.
+    explicit Session(const Model &model) : Session(model, nullptr) {}
+
+    /// A session with `config`, validated here (Status::InvalidConfig names the field).
+    Session(const Model &model, const Config &config) : Session(model, checked(config)) {}
+
+    /// Interleaved samples at `sample_rate` Hz (8000..192000), `channels` 1..32.
+    /// A rejected push consumes nothing and the session stays usable.
+    void push(const float *samples, std::size_t count, std::uint32_t sample_rate = 16000,
+              std::uint32_t channels = 1) {
+        detail::check(
+            vf_session_push_samples(checked(), samples, count, sample_rate, channels));
+    }
+    void push(const std::int16_t *samples, std::size_t count,
+              std::uint32_t sample_rate = 16000, std::uint32_t channels = 1) {
+        detail::check(
+            vf_session_push_samples_i16(checked(), samples, count, sample_rate, channels));
+    }
+    void push(const std::vector<float> &samples, std::uint32_t sample_rate = 16000,
+              std::uint32_t channels = 1) {
+        push(samples.data(), samples.size(), sample_rate, channels);
+    }
+    void push(const std::vector<std::int16_t> &samples, std::uint32_t sample_rate = 16000,
+              std::uint32_t channels = 1) {
+        push(samples.data(), samples.size(), sample_rate, channels);
+    }
+#ifdef VOICEFLOW_HPP_HAS_SPAN
+    void push(std::span<const float> samples, std::uint32_t sample_rate = 16000,
+              std::uint32_t channels = 1) {
+        push(samples.data(), samples.size(), sample_rate, channels);
+    }
+    void push(std::span<const std::int16_t> samples, std::uint32_t sample_rate = 16000,
+              std::uint32_t channels = 1) {
+        push(samples.data(), samples.size(), sample_rate, channels);
+    }
+#endif
+
+    /// Every segment that is final now, in start order; each is returned once.
+    std::vector<Segment> poll() {
+        // One C call takes everything pending, so a failure cannot drop polled segments.
+        std::vector<vf_segment> buffer(pending());
+        std::size_t got = 0;
+        if (!buffer.empty()) {
+            detail::check(
+                vf_session_poll_segments(checked(), buffer.data(), buffer.size(), &got));
+        }
+        std::vector<Segment> out;
+        out.reserve(got);
+        for (std::size_t i = 0; i < got; ++i) {
+            out.push_back(Segment{buffer[i].speaker, buffer[i].start, buffer[i].end});
+        }
+        return out;
+    }
+
+    /// How many final segments are waiting for poll().
+    std::size_t pending() const {
+        std::size_t count = 0;
+        detail::check(vf_session_pending_segments(checked(), &count));
+        return count;
+    }
+
+    /// Ends the stream; the remaining segments become final (poll() them afterwards).
+    void flush() { detail::check(vf_session_flush(checked())); }
+
+    vf_session *get() const noexcept { return handle_.get(); }
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+private:
+    Session(const Model &model, const vf_config *config) {
+        if (!model) {
+            detail::throw_moved_from("Model");
+        }
+        vf_session *raw = nullptr;
+        detail::check(vf_session_create(model.get(), config, &raw));
+        handle_.reset(raw);
+    }
+
+    static const vf_config *checked(const Config &config) {
+        if (!config) {
+            detail::throw_moved_from("Config");
+        }
+        return config.get();
+    }
+
+    vf_session *checked() const {
+        if (!handle_) {
+            detail::throw_moved_from("Session");
+        }
+        return handle_.get();
+    }
+
+    std::unique_ptr<vf_session, detail::SessionDestroy> handle_;
+};
+
+} // namespace voiceflow
+
+#endif // VOICEFLOW_HPP

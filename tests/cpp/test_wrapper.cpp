@@ -1,0 +1,252 @@
+// Tests of the C++ wrapper include/voiceflow.hpp; exits non-zero on any failed check.
+// Built as C++17 and C++20 by `make test-bindings-c`.
+//
+//   test_wrapper <16 kHz mono 16-bit PCM WAV>   (examples/data/conversation.wav)
+#include "voiceflow.hpp"
+
+extern "C" {
+#include "../../examples/c/wav.h"
+}
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace vf = voiceflow;
+
+// Ownership rules are part of the API: checked at compile time.
+static_assert(!std::is_copy_constructible<vf::Model>::value, "Model is move-only");
+static_assert(!std::is_copy_assignable<vf::Model>::value, "Model is move-only");
+static_assert(!std::is_copy_constructible<vf::Config>::value, "Config is move-only");
+static_assert(!std::is_copy_constructible<vf::Session>::value, "Session is move-only");
+static_assert(!std::is_copy_assignable<vf::Session>::value, "Session is move-only");
+static_assert(std::is_nothrow_move_constructible<vf::Model>::value, "noexcept moves");
+static_assert(std::is_nothrow_move_constructible<vf::Config>::value, "noexcept moves");
+static_assert(std::is_nothrow_move_constructible<vf::Session>::value, "noexcept moves");
+static_assert(std::is_nothrow_move_assignable<vf::Session>::value, "noexcept moves");
+static_assert(std::is_base_of<std::runtime_error, vf::Error>::value, "Error is an exception");
+
+namespace {
+
+int g_passed = 0;
+int g_failed = 0;
+
+void check(bool ok, const char *what, int line) {
+    if (ok) {
+        ++g_passed;
+    } else {
+        ++g_failed;
+        std::fprintf(stderr, "FAIL line %d: %s\n", line, what);
+    }
+}
+#define CHECK(cond) check((cond), #cond, __LINE__)
+
+// Runs `body`, which must throw vf::Error with `want`; `needle` must be in its message.
+void check_throws(const std::function<void()> &body, vf::Status want, const char *needle,
+                  const char *what, int line) {
+    try {
+        body();
+        check(false, (std::string(what) + ": did not throw").c_str(), line);
+    } catch (const vf::Error &e) {
+        const bool ok = e.status() == want && e.code() == static_cast<vf_status>(want) &&
+                        e.message().find(needle) != std::string::npos &&
+                        std::string(e.what()).find(e.message()) != std::string::npos;
+        if (!ok) {
+            std::fprintf(stderr, "  got status %d, message '%s'\n", e.code(), e.what());
+        }
+        check(ok, what, line);
+    }
+}
+#define CHECK_THROWS(body, status, needle) \
+    check_throws([&] { body; }, (status), (needle), #body, __LINE__)
+
+using Segments = std::vector<vf::Segment>;
+
+bool same(const Segments &a, const Segments &b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i].speaker != b[i].speaker || a[i].start != b[i].start || a[i].end != b[i].end) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void append(Segments &to, const Segments &from) { to.insert(to.end(), from.begin(), from.end()); }
+
+// Pushes `pcm` in chunks of `chunk` samples (0: all at once) and returns every segment.
+Segments diarize_i16(const vf::Model &model, const std::vector<std::int16_t> &pcm,
+                     std::size_t chunk) {
+    vf::Session session(model);
+    Segments all;
+    if (chunk == 0) {
+        session.push(pcm, 16000);
+    } else {
+        for (std::size_t at = 0; at < pcm.size(); at += chunk) {
+            const std::size_t n = std::min(chunk, pcm.size() - at);
+            session.push(pcm.data() + at, n, 16000, 1);
+            append(all, session.poll());
+        }
+    }
+    session.flush();
+    CHECK(session.pending() > 0 || !all.empty());
+    append(all, session.poll());
+    CHECK(session.pending() == 0);
+    return all;
+}
+
+void test_library_info() {
+    std::printf("== library info\n");
+    CHECK(vf::version() == std::to_string(VF_VERSION_MAJOR) + "." + std::to_string(VF_VERSION_MINOR) + "." + std::to_string(VF_VERSION_PATCH));
+    vf::check_abi(); // throws on mismatch
+    CHECK(vf_abi_version() == VF_ABI_VERSION);
+}
+
+void test_error_mapping() {
+    std::printf("== error mapping\n");
+    vf::Config config;
+    CHECK_THROWS(config.set("no_such_key", 1.0), vf::Status::InvalidArgument, "no_such_key");
+    vf::ModelOptions missing;
+    missing.embedding = "/nonexistent/voiceflow/embedding.onnx";
+    CHECK_THROWS(vf::Model m(missing), vf::Status::Model, "/nonexistent/voiceflow");
+    vf::ModelOptions threads;
+    threads.threads = 1000;
+    CHECK_THROWS(vf::Model m(threads), vf::Status::InvalidConfig, "intra_threads");
+    const vf::Error e(vf::Status::Io, "disk");
+    CHECK(std::string(e.what()) == std::string(vf_status_str(VF_ERR_IO)) + ": disk");
+}
+
+void test_session_errors(const vf::Model &model) {
+    std::printf("== session errors\n");
+    vf::Config bad;
+    bad.set("onset", 2.0);
+    CHECK_THROWS(vf::Session s(model, bad), vf::Status::InvalidConfig, "onset");
+
+    vf::Session session(model, vf::Config().set("latency", 2.0).set("num_speakers", 2));
+    std::vector<float> nan(1600, 0.0f);
+    nan[7] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS(session.push(nan), vf::Status::InvalidAudio, "");
+    std::vector<std::int16_t> quiet(1600, 0);
+    CHECK_THROWS(session.push(quiet, 1000), vf::Status::UnsupportedSampleRate, "1000");
+    CHECK_THROWS(session.push(quiet, 16000, 3), vf::Status::InvalidArgument, "");
+    session.push(quiet); // rejected pushes consumed nothing; the session is usable
+    session.flush();
+    CHECK_THROWS(session.push(quiet), vf::Status::InvalidState, "");
+    session.flush(); // flushing again is a no-op
+    CHECK(session.poll().empty());
+}
+
+void test_moves(const vf::Model &model) {
+    std::printf("== moves\n");
+    vf::Session a(model);
+    std::vector<std::int16_t> quiet(3200, 0);
+    a.push(quiet);
+    vf::Session b(std::move(a));
+    CHECK(!a && b);
+    CHECK_THROWS(a.push(quiet), vf::Status::InvalidState, "moved from");
+    CHECK_THROWS(a.poll(), vf::Status::InvalidState, "Session");
+    CHECK_THROWS(a.pending(), vf::Status::InvalidState, "Session");
+    CHECK_THROWS(a.flush(), vf::Status::InvalidState, "Session");
+    b.push(quiet);
+    vf::Session c(model);
+    c = std::move(b); // the session c held is destroyed here
+    CHECK(!b && c);
+    c.flush();
+    CHECK(c.poll().empty()); // silence has no speakers
+
+    vf::Config config;
+    vf::Config moved(std::move(config));
+    CHECK(!config && moved);
+    CHECK_THROWS(config.set("latency", 1.0), vf::Status::InvalidState, "Config");
+    CHECK_THROWS(vf::Session s(model, config), vf::Status::InvalidState, "Config");
+
+    // A session keeps its model alive: the Model object may go first.
+    vf::Model own;
+    vf::Session keeps(own);
+    vf::Model gone(std::move(own));
+    CHECK(!own && gone);
+    CHECK_THROWS(vf::Session s(own), vf::Status::InvalidState, "Model");
+    { vf::Model drop(std::move(gone)); }
+    keeps.push(quiet);
+    keeps.flush();
+    CHECK(keeps.poll().empty());
+}
+
+void test_diarization(const vf::Model &model, const std::vector<std::int16_t> &pcm) {
+    std::printf("== diarization\n");
+    const Segments chunked = diarize_i16(model, pcm, 1600);
+    const Segments whole = diarize_i16(model, pcm, 0);
+    const Segments odd = diarize_i16(model, pcm, 333);
+    std::printf("   %zu segments\n", chunked.size());
+    CHECK(chunked.size() >= 5);
+    CHECK(same(chunked, whole));
+    CHECK(same(chunked, odd));
+    std::uint32_t speakers = 0;
+    for (std::size_t i = 0; i < chunked.size(); ++i) {
+        CHECK(chunked[i].start < chunked[i].end);
+        CHECK(i == 0 || chunked[i - 1].start <= chunked[i].start);
+        speakers = std::max(speakers, chunked[i].speaker + 1);
+    }
+    CHECK(speakers == 3); // the example has three voices
+
+    // float samples through std::vector (and std::span where available).
+    std::vector<float> f32(pcm.size());
+    for (std::size_t i = 0; i < pcm.size(); ++i) {
+        f32[i] = static_cast<float>(pcm[i]) / 32768.0f;
+    }
+    vf::Session session(model);
+    session.push(f32);
+#ifdef VOICEFLOW_HPP_HAS_SPAN
+    std::printf("   (with std::span)\n");
+    CHECK_THROWS(session.push(std::span<const float>(f32).first(3), 16000, 2),
+                 vf::Status::InvalidArgument, "");
+#endif
+    session.flush();
+    const Segments from_float = session.poll();
+    CHECK(from_float.size() >= 5);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s <16 kHz mono 16-bit WAV>\n", argv[0]);
+        return 2;
+    }
+    wav_audio audio;
+    char err[512];
+    if (wav_read(argv[1], &audio, err, sizeof err) != 0) {
+        std::fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    std::vector<std::int16_t> pcm;
+    if (!audio.is_float && audio.channels == 1 && audio.sample_rate == 16000) {
+        pcm.assign(audio.pcm16, audio.pcm16 + audio.frames);
+    }
+    wav_free(&audio);
+    if (pcm.empty()) {
+        std::fprintf(stderr, "%s: need 16 kHz mono 16-bit PCM\n", argv[1]);
+        return 2;
+    }
+    try {
+        test_library_info();
+        test_error_mapping();
+        vf::Model model;
+        test_session_errors(model);
+        test_moves(model);
+        test_diarization(model, pcm);
+    } catch (const vf::Error &e) {
+        std::fprintf(stderr, "unexpected voiceflow::Error: %s\n", e.what());
+        return 1;
+    }
+    std::printf("%d checks passed, %d failed\n", g_passed, g_failed);
+    return g_failed == 0 ? 0 : 1;
+}
