@@ -18,9 +18,10 @@ const MAX_GPU_INDEX: u32 = 1023;
 /// A requested device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Device {
-    /// CPU; `threads` overrides the model options' intra-op threads when given.
+    /// CPU with the model options' intra-op threads.
     #[default]
     Cpu,
+    /// CPU with this many intra-op threads (overrides the model options).
     CpuThreads(usize),
     /// CUDA GPU by index.
     Cuda(u32),

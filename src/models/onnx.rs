@@ -127,8 +127,15 @@ impl OnnxModel {
                 Error::device("voiceflow was built without the `cuda` cargo feature")
             })?;
             builder = builder.with_execution_providers([cuda]).map_err(|e| {
+                let cause = e.to_string();
+                let hint = if cause.contains("libcuda.so") {
+                    " (no NVIDIA driver on this machine)"
+                } else {
+                    ""
+                };
                 Error::device(format!(
-                    "the CUDA execution provider could not start on GPU {index}: {e}"
+                    "the CUDA execution provider could not start on GPU {index}{hint}: {}",
+                    cause.trim()
                 ))
             })?;
         }
