@@ -17,7 +17,8 @@ FILE ?= examples/data/conversation.wav
 .PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean \
 	test-go test-java example-go example-java go-setup java-build \
 	install examples test-bindings-c example-c example-cpp \
-	test-python-bindings example-python test-same-answer
+	test-python-bindings example-python test-same-answer \
+	setup-gpu test-cuda-feature test-gpu
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
 setup:
@@ -31,10 +32,11 @@ demo: build
 	./$(LIB_DIR)/voiceflow diarize examples/data/conversation.wav --format text
 
 ## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
-## tests of the set-up models and of the model toolkit, the C/C++/Python/Go/Java bindings,
-## examples and install tree, and the same-answer check across the five languages.
-test: setup lint test-rust test-c test-python test-models test-bindings-c test-python-bindings \
-	test-go test-java test-same-answer
+## tests of the set-up models and of the model toolkit, the `cuda` feature's CPU-side
+## paths, the C/C++/Python/Go/Java bindings, examples and install tree, and the
+## same-answer check across the five languages.
+test: setup lint test-rust test-cuda-feature test-c test-python test-models test-bindings-c \
+	test-python-bindings test-go test-java test-same-answer
 	@echo "voiceflow: all test suites passed"
 
 lint:
@@ -57,6 +59,34 @@ $(MODELS_VENV)/.stamp: models/requirements.txt
 
 test-models: setup $(MODELS_VENV)/.stamp
 	$(MODELS_VENV)/bin/python -m pytest -q models/tests
+
+# The `cuda` feature on a CPU-only machine: it builds (no CUDA needed) and lints clean, and
+# its error and fallback paths hold (tests/device.rs, which also runs without the feature).
+test-cuda-feature: setup
+	cargo clippy --release --all-targets --features cuda -- -D warnings
+	cargo test --release --features cuda --test device
+
+## GPU runtime: onnxruntime-gpu + CUDA 13 / cuDNN 9 libraries into .voiceflow/onnxruntime-gpu
+## (pinned, hash-checked, ~1.6 GB download). Not part of `make test`.
+setup-gpu: setup
+	@bash scripts/setup_gpu.sh
+
+# The sophisticated model's exports (random encoder weights without a checkpoint).
+SOPH_DIR := $(VF_HOME)/models-export
+$(SOPH_DIR)/sophisticated.onnx: | $(MODELS_VENV)/.stamp
+	$(MODELS_VENV)/bin/python -m models.export_onnx --model-type sophisticated --out $@ \
+		--no-bench --parity-windows 2
+$(SOPH_DIR)/sophisticated.fp16.onnx: | $(MODELS_VENV)/.stamp
+	$(MODELS_VENV)/bin/python -m models.export_onnx --model-type sophisticated --quantize fp16 \
+		--out $@ --no-bench --parity-windows 2
+
+## On a machine with an NVIDIA GPU: both models on CUDA against the CPU, latency and RTF,
+## then the bench JSON of the FP16 sophisticated model on CUDA. Fails without a usable GPU.
+test-gpu: setup setup-gpu $(SOPH_DIR)/sophisticated.onnx $(SOPH_DIR)/sophisticated.fp16.onnx
+	cargo test --release --features cuda --test gpu -- --nocapture
+	./$(LIB_DIR)/voiceflow bench examples/data/conversation.wav --device cuda \
+		--segmentation $(SOPH_DIR)/sophisticated.fp16.onnx --extra-sessions 0 --chunk-ms 1000 \
+		--set onset=0.5 --set offset=0.35 --set tau_active=0.5
 
 # C tests: the header compiles as C11 and C++17 without warnings (tests/header.rs checks it
 # is what cbindgen generates), and tests/c drives the whole C ABI from C and from C++, and

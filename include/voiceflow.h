@@ -47,6 +47,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/**
+ * `vf_model_open_ex` flag: run on the CPU when the requested GPU cannot be used;
+ * `vf_model_device_fallback()` then says why.
+ */
+#define VF_MODEL_ALLOW_CPU_FALLBACK 1
+
 #define VF_VERSION_MAJOR 0
 
 #define VF_VERSION_MINOR 1
@@ -54,9 +60,21 @@
 #define VF_VERSION_PATCH 0
 
 /**
- * Bumped whenever a binary built against an older header could break.
+ * Bumped whenever a binary built against an older header could break. Adding functions
+ * or appending status codes (as `vf_model_open_ex` and `VF_ERR_DEVICE_UNAVAILABLE` did)
+ * breaks nothing, so it stays 1.
  */
 #define VF_ABI_VERSION 1
+
+/**
+ * Default of [`ModelOptions::max_batch`].
+ */
+#define DEFAULT_MAX_BATCH 8
+
+/**
+ * Most intra-op threads a model may use.
+ */
+#define MAX_THREADS 64
 
 /**
  * Settings for new sessions. Every field has a default; see `vf_config_set_float`.
@@ -160,6 +178,12 @@ typedef struct vf_segment {
  */
 #define VF_ERR_IO -11
 
+/**
+ * The requested device (e.g. a CUDA GPU) cannot be used and CPU fallback was not
+ * allowed; vf_last_error() names the cause.
+ */
+#define VF_ERR_DEVICE_UNAVAILABLE -12
+
 
 
 #ifdef __cplusplus
@@ -219,6 +243,44 @@ vf_status vf_model_open(const char *segmentation_path,
  * Every pointer argument is NULL or valid as described above, for the call only.
  */
 void vf_model_free(struct vf_model *model);
+
+/**
+ * Like `vf_model_open`, on a chosen device. `device` (NULL: "cpu") is "cpu", "cpu:N"
+ * (N intra-op threads, 1..=64, overriding `intra_threads`), "cuda" (GPU 0), "cuda:K"
+ * (GPU K) or "best" (CUDA when usable, else the CPU; always allows the fallback).
+ * `flags` is 0 or `VF_MODEL_ALLOW_CPU_FALLBACK`; other bits are `VF_ERR_INVALID_ARGUMENT`.
+ * A malformed device string is `VF_ERR_INVALID_ARGUMENT`. A GPU that cannot be used (a
+ * library built without the `cuda` feature, a CPU-only ONNX Runtime, missing CUDA
+ * libraries or driver, a bad GPU index) is `VF_ERR_DEVICE_UNAVAILABLE` with the cause in
+ * `vf_last_error()`, unless the fallback is allowed: then the model runs on the CPU and
+ * `vf_model_device_fallback()` gives the cause. Ownership and threads: as `vf_model_open`.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
+ */
+vf_status vf_model_open_ex(const char *segmentation_path,
+                           const char *embedding_path,
+                           const char *device,
+                           uint32_t intra_threads,
+                           uint32_t flags,
+                           struct vf_model **out_model);
+
+/**
+ * The device `model` runs on: "cpu" or "cuda:K". NULL if `model` is NULL. The string
+ * belongs to the model: valid until `vf_model_free`, do not free it.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
+ */
+const char *vf_model_device(const struct vf_model *model);
+
+/**
+ * Why `model` runs on the CPU although a GPU was requested (the fallback that
+ * `VF_MODEL_ALLOW_CPU_FALLBACK` or "best" allowed), or NULL when it runs where it was
+ * asked to (or `model` is NULL). The string belongs to the model: valid until
+ * `vf_model_free`, do not free it.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
+ */
+const char *vf_model_device_fallback(const struct vf_model *model);
 
 /**
  * Creates a configuration holding the defaults. The caller frees it once with

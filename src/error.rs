@@ -32,6 +32,9 @@ pub enum Status {
     Internal = -10,
     /// A file could not be read or written.
     Io = -11,
+    /// The requested device (e.g. a CUDA GPU) cannot be used and CPU fallback was not
+    /// allowed; the message names the cause.
+    DeviceUnavailable = -12,
 }
 
 impl Status {
@@ -55,11 +58,14 @@ impl Status {
             Status::InvalidState => c"call not allowed in the current state",
             Status::Internal => c"internal error (caught panic); the object is unusable",
             Status::Io => c"input/output error",
+            Status::DeviceUnavailable => {
+                c"requested device unavailable (and CPU fallback not allowed)"
+            }
         }
     }
 
     /// Every status, in code order; used by tests and bindings.
-    pub const ALL: [Status; 12] = [
+    pub const ALL: [Status; 13] = [
         Status::Ok,
         Status::NullPointer,
         Status::InvalidArgument,
@@ -72,6 +78,7 @@ impl Status {
         Status::InvalidState,
         Status::Internal,
         Status::Io,
+        Status::DeviceUnavailable,
     ];
 
     /// The status with the given code, if any.
@@ -110,6 +117,10 @@ impl Error {
         )
     }
 
+    pub(crate) fn device(message: impl fmt::Display) -> Self {
+        Error::new(Status::DeviceUnavailable, message.to_string())
+    }
+
     pub(crate) fn inference(what: &str, err: impl fmt::Display) -> Self {
         Error::new(Status::Inference, format!("{what}: {err}"))
     }
@@ -143,7 +154,7 @@ mod tests {
     #[test]
     fn codes_are_stable_and_unique() {
         let codes: Vec<i32> = Status::ALL.iter().map(|s| *s as i32).collect();
-        assert_eq!(codes, (0..12).map(|i| -i).collect::<Vec<_>>());
+        assert_eq!(codes, (0..13).map(|i| -i).collect::<Vec<_>>());
         for s in Status::ALL {
             assert_eq!(Status::from_code(s as i32), Some(s));
             assert!(!s.description().is_empty());

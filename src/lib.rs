@@ -28,6 +28,7 @@ pub mod audio;
 pub mod capi;
 pub mod config;
 pub mod error;
+pub mod gpu;
 pub mod models;
 pub mod pipeline;
 pub mod runtime;

@@ -4,7 +4,10 @@
 //! The library is looked up, in order, at: the path given through the API, the
 //! `ORT_DYLIB_PATH` environment variable, and the project's set-up folder
 //! (`$VOICEFLOW_HOME/onnxruntime/`, by default `.voiceflow/` in the source tree the library
-//! was built from). A missing, unloadable or too old library is an error, never a panic.
+//! was built from). A build with the `cuda` feature prefers the GPU runtime of
+//! `make setup-gpu` (`$VOICEFLOW_HOME/onnxruntime-gpu/`) when it is installed: it runs CPU
+//! models too, so one process can hold CPU and CUDA models. A missing, unloadable or too
+//! old library is an error, never a panic.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -38,12 +41,17 @@ pub fn resolve_library_path(explicit: Option<&Path>) -> (PathBuf, &'static str) 
     if let Some(path) = explicit {
         return (path.to_path_buf(), "the path given to voiceflow");
     }
-    match std::env::var_os("ORT_DYLIB_PATH") {
-        Some(path) if !path.is_empty() => (PathBuf::from(path), "ORT_DYLIB_PATH"),
-        _ => (
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        return (PathBuf::from(path), "ORT_DYLIB_PATH");
+    }
+    let gpu = crate::gpu::runtime_dir().join(ORT_LIBRARY_FILE);
+    if cfg!(feature = "cuda") && gpu.is_file() {
+        (gpu, "the voiceflow GPU set-up folder")
+    } else {
+        (
             default_home().join("onnxruntime").join(ORT_LIBRARY_FILE),
             "the voiceflow set-up folder",
-        ),
+        )
     }
 }
 

@@ -64,3 +64,45 @@ fn windowed_model_finds_two_overlapping_speakers() {
         );
     }
 }
+
+/// Windows that arrive in one push share one inference (bounded by `max_batch`); the
+/// segments must be exactly those of one window per inference. The committed fast CNN on
+/// the example conversation's first 30 s, pushed whole (batches of 8 and 64) and in 100 ms pieces
+/// with batching off.
+#[test]
+fn batched_windows_give_the_segments_of_unbatched_ones() {
+    assert!(voiceflow::models::setup_present(), "run `make setup` first");
+    let open = |max_batch: usize| {
+        let options = ModelOptions {
+            segmentation: Some(repo().join("models/fast_cnn.onnx")),
+            max_batch,
+            ..ModelOptions::default()
+        };
+        Arc::new(Model::open(&options).unwrap())
+    };
+    let config = Config {
+        onset: 0.5,
+        offset: 0.35,
+        tau_active: 0.5,
+        ..Config::default()
+    };
+    let mut audio = example_audio();
+    audio.truncate(30 * 16_000);
+    let unbatched = diarize(open(1), config.clone(), &audio, 16_000, 1, 1_600);
+    assert!(speakers(&unbatched) >= 2, "{unbatched:?}");
+    for max_batch in [8, 64] {
+        let model = open(max_batch);
+        assert_eq!(model.max_batch(), max_batch);
+        let batched = diarize(model, config.clone(), &audio, 16_000, 1, audio.len());
+        assert_eq!(batched, unbatched, "max_batch {max_batch}");
+    }
+    // Out-of-range batch sizes are refused with the field named.
+    for bad in [0, 65] {
+        let options = ModelOptions {
+            max_batch: bad,
+            ..ModelOptions::default()
+        };
+        let err = Model::open(&options).err().expect("refused");
+        assert!(err.message().contains("max_batch"), "{}", err.message());
+    }
+}

@@ -83,6 +83,15 @@ struct EngineArgs {
     /// Input chunk pushed per call, in milliseconds.
     #[arg(long, default_value_t = 100)]
     chunk_ms: u32,
+    /// Device: cpu, cpu:N (N threads), cuda, cuda:K (GPU K) or best.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Run on the CPU when the requested GPU cannot be used (reported on stderr).
+    #[arg(long)]
+    allow_cpu_fallback: bool,
+    /// Most segmentation windows per inference (windowed models; 1..=64).
+    #[arg(long, default_value_t = voiceflow::models::DEFAULT_MAX_BATCH)]
+    max_batch: usize,
 }
 
 impl EngineArgs {
@@ -124,9 +133,17 @@ impl EngineArgs {
         let options = ModelOptions {
             segmentation: self.segmentation.clone(),
             embedding: self.embedding.clone(),
+            device: self.device.parse()?,
+            allow_cpu_fallback: self.allow_cpu_fallback,
+            max_batch: self.max_batch,
             ..ModelOptions::default()
         };
-        Model::open(&options).map(Arc::new)
+        let model = Model::open(&options)?;
+        // A fallback is never silent.
+        if model.device().fallback.is_some() {
+            eprintln!("voiceflow: device {}", model.device().summary());
+        }
+        Ok(Arc::new(model))
     }
 
     fn chunk_frames(&self, audio: &WavAudio) -> usize {
@@ -288,11 +305,21 @@ fn bench(
     }
     let (rss_extra, peak) = memory();
     let stats = session.stats();
+    let device = model.device();
+    let on_gpu = device.used.starts_with("cuda");
     let report = serde_json::json!({
         "audio": path.display().to_string(),
         "model": model.describe(),
+        "device": device.used,
+        "device_requested": device.requested.to_string(),
+        "device_fallback": device.fallback,
+        "gpu_memory_mb": if on_gpu { voiceflow::gpu::process_gpu_memory_mib() } else { None },
+        "max_batch": model.max_batch(),
         "audio_seconds": stats.audio_seconds,
-        "threads": 1,
+        "threads": match device.requested {
+            voiceflow::models::Device::CpuThreads(n) => n,
+            _ => 1,
+        },
         "model_load_seconds": load_seconds,
         "compute_seconds": compute,
         "real_time_factor": compute / stats.audio_seconds.max(1e-9),

@@ -44,16 +44,41 @@ pub const VF_ERR_INVALID_STATE: vf_status = -9;
 pub const VF_ERR_INTERNAL: vf_status = -10;
 /// A file could not be read or written.
 pub const VF_ERR_IO: vf_status = -11;
+/// The requested device (e.g. a CUDA GPU) cannot be used and CPU fallback was not
+/// allowed; vf_last_error() names the cause.
+pub const VF_ERR_DEVICE_UNAVAILABLE: vf_status = -12;
+
+/// `vf_model_open_ex` flag: run on the CPU when the requested GPU cannot be used;
+/// `vf_model_device_fallback()` then says why.
+pub const VF_MODEL_ALLOW_CPU_FALLBACK: u32 = 1;
 
 pub const VF_VERSION_MAJOR: u32 = 0;
 pub const VF_VERSION_MINOR: u32 = 1;
 pub const VF_VERSION_PATCH: u32 = 0;
-/// Bumped whenever a binary built against an older header could break.
+/// Bumped whenever a binary built against an older header could break. Adding functions
+/// or appending status codes (as `vf_model_open_ex` and `VF_ERR_DEVICE_UNAVAILABLE` did)
+/// breaks nothing, so it stays 1.
 pub const VF_ABI_VERSION: u32 = 1;
 
 /// A loaded pair of segmentation and embedding models.
 pub struct vf_model {
     inner: Arc<Model>,
+    /// `vf_model_device` text: "cpu" or "cuda:K".
+    device: CString,
+    /// `vf_model_device_fallback` text, when a GPU request runs on the CPU.
+    fallback: Option<CString>,
+}
+
+impl vf_model {
+    fn new(model: Model) -> Box<vf_model> {
+        let text = |s: &str| CString::new(s.replace('\0', " ")).unwrap_or_default();
+        let report = model.device();
+        Box::new(vf_model {
+            device: text(&report.used),
+            fallback: report.fallback.as_deref().map(text),
+            inner: Arc::new(model),
+        })
+    }
 }
 
 /// Settings for new sessions. Every field has a default; see `vf_config_set_float`.
@@ -291,10 +316,9 @@ pub unsafe extern "C" fn vf_model_open(
             embedding: path_arg("embedding_path", embedding_path)?,
             runtime_library: None,
             intra_threads: intra_threads.max(1) as usize,
+            ..ModelOptions::default()
         };
-        let model = Box::new(vf_model {
-            inner: Arc::new(Model::open(&options)?),
-        });
+        let model = vf_model::new(Model::open(&options)?);
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { *out_model = Box::into_raw(model) };
         Ok(())
@@ -309,6 +333,80 @@ pub unsafe extern "C" fn vf_model_open(
 pub unsafe extern "C" fn vf_model_free(model: *mut vf_model) {
     // SAFETY: from the matching create function, freed once by contract.
     unsafe { free_handle(model) };
+}
+
+/// Like `vf_model_open`, on a chosen device. `device` (NULL: "cpu") is "cpu", "cpu:N"
+/// (N intra-op threads, 1..=64, overriding `intra_threads`), "cuda" (GPU 0), "cuda:K"
+/// (GPU K) or "best" (CUDA when usable, else the CPU; always allows the fallback).
+/// `flags` is 0 or `VF_MODEL_ALLOW_CPU_FALLBACK`; other bits are `VF_ERR_INVALID_ARGUMENT`.
+/// A malformed device string is `VF_ERR_INVALID_ARGUMENT`. A GPU that cannot be used (a
+/// library built without the `cuda` feature, a CPU-only ONNX Runtime, missing CUDA
+/// libraries or driver, a bad GPU index) is `VF_ERR_DEVICE_UNAVAILABLE` with the cause in
+/// `vf_last_error()`, unless the fallback is allowed: then the model runs on the CPU and
+/// `vf_model_device_fallback()` gives the cause. Ownership and threads: as `vf_model_open`.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_model_open_ex(
+    segmentation_path: *const c_char,
+    embedding_path: *const c_char,
+    device: *const c_char,
+    intra_threads: u32,
+    flags: u32,
+    out_model: *mut *mut vf_model,
+) -> vf_status {
+    boundary("vf_model_open_ex", || {
+        if out_model.is_null() {
+            return Err(null("out_model"));
+        }
+        if flags & !VF_MODEL_ALLOW_CPU_FALLBACK != 0 {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!("flags {flags:#x} has unknown bits"),
+            ));
+        }
+        let device = if device.is_null() {
+            crate::models::Device::Cpu
+        } else {
+            str_arg("device", device)?.parse()?
+        };
+        let options = ModelOptions {
+            segmentation: path_arg("segmentation_path", segmentation_path)?,
+            embedding: path_arg("embedding_path", embedding_path)?,
+            intra_threads: intra_threads.max(1) as usize,
+            device,
+            allow_cpu_fallback: flags & VF_MODEL_ALLOW_CPU_FALLBACK != 0,
+            ..ModelOptions::default()
+        };
+        let model = vf_model::new(Model::open(&options)?);
+        // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
+        unsafe { *out_model = Box::into_raw(model) };
+        Ok(())
+    })
+}
+
+/// The device `model` runs on: "cpu" or "cuda:K". NULL if `model` is NULL. The string
+/// belongs to the model: valid until `vf_model_free`, do not free it.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_model_device(model: *const vf_model) -> *const c_char {
+    // SAFETY: NULL or a live model from vf_model_open(_ex), by contract.
+    unsafe { model.as_ref() }.map_or(std::ptr::null(), |m| m.device.as_ptr())
+}
+
+/// Why `model` runs on the CPU although a GPU was requested (the fallback that
+/// `VF_MODEL_ALLOW_CPU_FALLBACK` or "best" allowed), or NULL when it runs where it was
+/// asked to (or `model` is NULL). The string belongs to the model: valid until
+/// `vf_model_free`, do not free it.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_model_device_fallback(model: *const vf_model) -> *const c_char {
+    // SAFETY: NULL or a live model from vf_model_open(_ex), by contract.
+    unsafe { model.as_ref() }
+        .and_then(|m| m.fallback.as_ref())
+        .map_or(std::ptr::null(), |f| f.as_ptr())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -540,6 +638,7 @@ mod tests {
             VF_ERR_INVALID_STATE,
             VF_ERR_INTERNAL,
             VF_ERR_IO,
+            VF_ERR_DEVICE_UNAVAILABLE,
         ];
         let codes: Vec<i32> = Status::ALL.iter().map(|s| *s as i32).collect();
         assert_eq!(constants.to_vec(), codes);

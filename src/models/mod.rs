@@ -1,6 +1,7 @@
 //! Models: loaded once, immutable, `Send + Sync`, shared by any number of sessions.
 
 pub mod contract;
+pub mod device;
 mod embedding;
 mod onnx;
 mod segmentation;
@@ -9,14 +10,21 @@ mod vad;
 use std::path::PathBuf;
 
 pub use contract::{EmbeddingContract, ModelKind, Provenance, SegmentationContract, VadContract};
+pub use device::{Device, DeviceReport};
 pub use embedding::{normalize, EmbeddingModel};
 pub use segmentation::SegmentationModel;
 pub use vad::{VadModel, VadState};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use crate::runtime;
 use contract::Metadata;
-use onnx::OnnxModel;
+use onnx::{OnnxModel, Provider};
+
+/// Whether this build has the `cuda` feature (CUDA execution provider).
+pub const CUDA_BUILT: bool = cfg!(feature = "cuda");
+
+/// Default of [`ModelOptions::max_batch`].
+pub const DEFAULT_MAX_BATCH: usize = 8;
 
 /// Where to find the models and ONNX Runtime, and how many threads inference may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +36,17 @@ pub struct ModelOptions {
     pub embedding: Option<PathBuf>,
     /// ONNX Runtime library; see [`runtime::environment`] for the search order.
     pub runtime_library: Option<PathBuf>,
-    /// Intra-op threads of each inference (1..=64). Default 1.
+    /// Intra-op threads of each inference (1..=64). Default 1; `cpu:N` overrides it.
     pub intra_threads: usize,
+    /// Where inference runs; see [`Device`]. Default `cpu`.
+    pub device: Device,
+    /// Run on the CPU (and say why in [`Model::device`]) when the requested GPU cannot
+    /// be used, instead of failing with `DeviceUnavailable`. `best` always allows it.
+    pub allow_cpu_fallback: bool,
+    /// Most windows of a windowed segmentation model run in one inference (1..=64):
+    /// windows whose audio arrived in the same push are batched, adding no latency.
+    /// Default [`DEFAULT_MAX_BATCH`].
+    pub max_batch: usize,
 }
 
 impl Default for ModelOptions {
@@ -39,6 +56,9 @@ impl Default for ModelOptions {
             embedding: None,
             runtime_library: None,
             intra_threads: 1,
+            device: Device::Cpu,
+            allow_cpu_fallback: false,
+            max_batch: DEFAULT_MAX_BATCH,
         }
     }
 }
@@ -55,6 +75,8 @@ pub enum Segmenter {
 pub struct Model {
     segmenter: Segmenter,
     embedder: EmbeddingModel,
+    device: DeviceReport,
+    max_batch: usize,
 }
 
 /// Default model paths inside the set-up folder.
@@ -70,13 +92,63 @@ impl Model {
     /// Loads ONNX Runtime (if not loaded yet) and both models, checking each against the
     /// model contract and running it once on silence.
     pub fn open(options: &ModelOptions) -> Result<Model> {
-        if !(1..=64).contains(&options.intra_threads) {
+        if !(1..=device::MAX_THREADS).contains(&options.intra_threads) {
             return Err(Error::config(
                 "intra_threads",
                 format!("{} must be in 1..=64", options.intra_threads),
             ));
         }
+        if !(1..=64).contains(&options.max_batch) {
+            return Err(Error::config(
+                "max_batch",
+                format!("{} must be in 1..=64", options.max_batch),
+            ));
+        }
         let env = runtime::environment(options.runtime_library.as_deref())?;
+        let choice = choose_provider(options.device);
+        let open = |provider: Provider| Model::open_on(options, &env, provider);
+        let fallback_allowed = options.allow_cpu_fallback || options.device == Device::Best;
+        let (model, fallback) = match (choice.provider, choice.reason) {
+            (Provider::Cpu, None) => (open(Provider::Cpu)?, None),
+            (Provider::Cpu, Some(reason)) if fallback_allowed => {
+                (open(Provider::Cpu)?, Some(reason))
+            }
+            (Provider::Cpu, Some(reason)) => return Err(unavailable(options.device, &reason)),
+            (cuda, _) => match open(cuda) {
+                Ok(model) => (model, None),
+                Err(e) if e.status() == Status::DeviceUnavailable && fallback_allowed => {
+                    (open(Provider::Cpu)?, Some(e.message().to_string()))
+                }
+                Err(e) if e.status() == Status::DeviceUnavailable => {
+                    return Err(unavailable(options.device, e.message()))
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let used = match (fallback.is_some(), choice.provider) {
+            (false, Provider::Cuda(index)) => format!("cuda:{index}"),
+            _ => "cpu".to_string(),
+        };
+        Ok(Model {
+            device: DeviceReport {
+                requested: options.device,
+                used,
+                fallback,
+            },
+            ..model
+        })
+    }
+
+    /// Opens both models with one execution provider.
+    fn open_on(
+        options: &ModelOptions,
+        env: &ort::environment::Environment,
+        provider: Provider,
+    ) -> Result<Model> {
+        let threads = match options.device {
+            Device::CpuThreads(n) => n,
+            _ => options.intra_threads,
+        };
         let open = |given: &Option<PathBuf>,
                     kind: ModelKind|
          -> Result<(
@@ -93,7 +165,7 @@ impl Model {
                 };
                 return Err(Error::model(&path, format!("does not exist{hint}")));
             }
-            let (onnx, props) = OnnxModel::open(&path, env.clone(), options.intra_threads)?;
+            let (onnx, props) = OnnxModel::open(&path, env.clone(), threads, provider)?;
             Ok((onnx, props, path))
         };
 
@@ -111,7 +183,27 @@ impl Model {
         Ok(Model {
             segmenter,
             embedder,
+            device: DeviceReport {
+                requested: options.device,
+                used: String::new(),
+                fallback: None,
+            },
+            max_batch: options.max_batch,
         })
+    }
+
+    /// The device the models run on, and why a GPU request fell back to the CPU.
+    pub fn device(&self) -> &DeviceReport {
+        &self.device
+    }
+
+    /// Most windows the segmentation stage may run in one inference (1 for the
+    /// streaming VAD, which runs as audio arrives).
+    pub fn max_batch(&self) -> usize {
+        match self.segmenter {
+            Segmenter::Vad(_) => 1,
+            Segmenter::Windowed(_) => self.max_batch,
+        }
     }
 
     pub fn segmenter(&self) -> &Segmenter {
@@ -134,6 +226,64 @@ impl Model {
             seg.name, seg.version, emb.name, emb.version
         )
     }
+}
+
+/// The provider a device request starts with, and why it cannot be the GPU (before any
+/// model is opened: the build, or an ONNX Runtime without the CUDA provider).
+struct ProviderChoice {
+    provider: Provider,
+    reason: Option<String>,
+}
+
+fn choose_provider(device: Device) -> ProviderChoice {
+    let index = match device {
+        Device::Cpu | Device::CpuThreads(_) => {
+            return ProviderChoice {
+                provider: Provider::Cpu,
+                reason: None,
+            }
+        }
+        Device::Cuda(index) => index,
+        Device::Best => 0,
+    };
+    let cpu = |reason: String| ProviderChoice {
+        provider: Provider::Cpu,
+        reason: Some(reason),
+    };
+    if !CUDA_BUILT {
+        return cpu(
+            "voiceflow was built without the `cuda` cargo feature (rebuild with \
+             `cargo build --release --features cuda`)"
+                .into(),
+        );
+    }
+    let library = runtime::loaded_library().unwrap_or_default();
+    match crate::gpu::cuda_provider_available() {
+        Ok(true) => {}
+        Ok(false) => {
+            return cpu(format!(
+                "the ONNX Runtime in use ({}) is a CPU-only build without the CUDA execution \
+                 provider (run `make setup-gpu`, then use its runtime: \
+                 .voiceflow/onnxruntime-gpu/libonnxruntime.so, found by default by a `cuda` \
+                 build, or through ORT_DYLIB_PATH / vf_runtime_load, before any model opens)",
+                library.display()
+            ))
+        }
+        Err(e) => return cpu(format!("ONNX Runtime could not list its providers: {e}")),
+    }
+    if let Err(reason) = crate::gpu::preload_cuda_libraries(&library) {
+        return cpu(reason);
+    }
+    ProviderChoice {
+        provider: Provider::Cuda(index),
+        reason: None,
+    }
+}
+
+fn unavailable(device: Device, reason: &str) -> Error {
+    Error::device(format!(
+        "device {device} is unavailable: {reason}; allow CPU fallback to run on the CPU instead"
+    ))
 }
 
 /// `true` when the default models and runtime of the set-up folder are present.

@@ -14,6 +14,14 @@ use ort::session::Session;
 
 use crate::error::{Error, Result};
 
+/// Execution provider of a model's ONNX Runtime sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Provider {
+    Cpu,
+    /// CUDA on the GPU with this index.
+    Cuda(u32),
+}
+
 /// Largest model file voiceflow will read (guards against absurd inputs).
 const MAX_MODEL_BYTES: u64 = 2 << 30;
 
@@ -22,6 +30,7 @@ pub(crate) struct OnnxModel {
     bytes: Vec<u8>,
     environment: Environment,
     intra_threads: usize,
+    provider: Provider,
     idle: Mutex<Vec<Session>>,
     input_names: Vec<String>,
     output_names: Vec<String>,
@@ -29,10 +38,12 @@ pub(crate) struct OnnxModel {
 
 impl OnnxModel {
     /// Reads and opens `path`; returns it with its metadata properties.
+    /// A CUDA provider that cannot start is a `DeviceUnavailable` error.
     pub fn open(
         path: &Path,
         environment: Environment,
         intra_threads: usize,
+        provider: Provider,
     ) -> Result<(Self, HashMap<String, String>)> {
         let size = std::fs::metadata(path)
             .map_err(|e| Error::model(path, format!("cannot be read: {e}")))?
@@ -50,6 +61,7 @@ impl OnnxModel {
             bytes,
             environment,
             intra_threads,
+            provider,
             idle: Mutex::new(Vec::new()),
             input_names: Vec::new(),
             output_names: Vec::new(),
@@ -104,14 +116,49 @@ impl OnnxModel {
         let fail = |e: &dyn std::fmt::Display| {
             Error::model(&self.path, format!("ONNX Runtime rejected it: {e}"))
         };
-        Session::builder(&self.environment)
+        let mut builder = Session::builder(&self.environment)
             .map_err(|e| fail(&e))?
             .with_intra_threads(self.intra_threads)
             .map_err(|e| fail(&e))?
             .with_inter_threads(1)
-            .map_err(|e| fail(&e))?
-            .commit_from_memory(&self.bytes)
-            .map_err(|e| fail(&e))
+            .map_err(|e| fail(&e))?;
+        if let Provider::Cuda(index) = self.provider {
+            let cuda = crate::gpu::cuda_provider(index).ok_or_else(|| {
+                Error::device("voiceflow was built without the `cuda` cargo feature")
+            })?;
+            builder = builder.with_execution_providers([cuda]).map_err(|e| {
+                let cause = e.to_string();
+                let hint = if cause.contains("libcuda.so") {
+                    " (no NVIDIA driver on this machine)"
+                } else {
+                    ""
+                };
+                Error::device(format!(
+                    "the CUDA execution provider could not start on GPU {index}{hint}: {}",
+                    cause.trim()
+                ))
+            })?;
+        }
+        match (builder.commit_from_memory(&self.bytes), self.provider) {
+            (Ok(session), _) => Ok(session),
+            (Err(e), Provider::Cpu) => Err(fail(&e)),
+            (Err(e), Provider::Cuda(index)) => {
+                // The model or the device? A model that builds on the CPU is fine, so
+                // then the GPU is what failed (bad index, out of memory, old driver...).
+                let builds_on_cpu = Session::builder(&self.environment)
+                    .ok()
+                    .and_then(|mut b| b.commit_from_memory(&self.bytes).ok())
+                    .is_some();
+                if builds_on_cpu {
+                    Err(Error::device(format!(
+                        "ONNX Runtime could not build a CUDA session on GPU {index} for {}: {e}",
+                        self.path.display()
+                    )))
+                } else {
+                    Err(fail(&e))
+                }
+            }
+        }
     }
 
     /// Runs `f` with exclusive use of one ONNX Runtime session of this model.

@@ -40,23 +40,33 @@ impl SegmentationModel {
     /// Runs one window (exactly `window_samples` long) and writes per-frame, per-speaker
     /// activity probabilities (`frames x speakers`, row-major) into `activity`.
     pub fn infer(&self, window: &[f32], activity: &mut Vec<f32>) -> Result<()> {
+        self.infer_batch(window, 1, activity)
+    }
+
+    /// Runs `rows` windows stored back to back in `windows` in one inference and writes
+    /// their activities (`rows x frames x speakers`, row-major) into `activity`.
+    pub fn infer_batch(&self, windows: &[f32], rows: usize, activity: &mut Vec<f32>) -> Result<()> {
         let c = &self.contract;
-        debug_assert_eq!(window.len(), c.window_samples);
+        debug_assert_eq!(windows.len(), rows * c.window_samples);
         let (frames, speakers, classes) = (c.frames(), c.speakers, c.classes());
         activity.clear();
-        activity.resize(frames * speakers, 0.0);
+        activity.resize(rows * frames * speakers, 0.0);
         self.onnx.with_session(|session| {
             let err = |e: ort::Error| Error::inference("segmentation model", e);
+            let input = TensorRef::from_array_view(([rows, 1, c.window_samples], windows))
+                .map_err(err)?;
             let outputs = session
-                .run(ort::inputs![
-                    "waveform" => TensorRef::from_array_view(([1usize, 1, window.len()], window)).map_err(err)?,
-                ])
+                .run(ort::inputs!["waveform" => input])
                 .map_err(err)?;
             let (shape, scores) = outputs["scores"].try_extract_tensor::<f32>().map_err(err)?;
-            if shape.len() != 3 || shape[1] as usize != frames || shape[2] as usize != classes {
+            if shape.len() != 3
+                || shape[0] as usize != rows
+                || shape[1] as usize != frames
+                || shape[2] as usize != classes
+            {
                 return Err(Error::model(
                     self.onnx.path(),
-                    format!("output shape {shape:?} does not match the declared [1, {frames}, {classes}]"),
+                    format!("output shape {shape:?} does not match the declared [{rows}, {frames}, {classes}]"),
                 ));
             }
             for (frame, row) in scores.chunks_exact(classes).enumerate() {

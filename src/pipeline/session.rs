@@ -68,6 +68,9 @@ pub struct Session {
     // Scratch buffers reused across steps to avoid steady-state allocation.
     mono: Vec<f32>,
     activity: LocalActivity,
+    /// Activities of one batch of windows, and where those windows end.
+    activities: Vec<LocalActivity>,
+    batch_ends: Vec<u64>,
     clean: Vec<Vec<f32>>,
     /// Seconds of new clean speech per local speaker since its last voiceprint.
     speech_since_embedding: Vec<f32>,
@@ -89,8 +92,12 @@ impl Session {
             Segmenter::Windowed(m) => m.contract().window_samples as u64,
         };
         let embed_window = model.embedder().contract().window_samples as u64;
+        // Room for one batch of windows: each window's audio must still be there when its
+        // step runs after the batched segmentation.
+        let batch_steps = model.max_batch() as u64;
         let ring = SampleRing::new(
-            (window_samples.max(embed_window) + step_samples + frame_samples) as usize,
+            (window_samples.max(embed_window) + step_samples * batch_steps + frame_samples)
+                as usize,
         );
         let stage = Stage::new(segmenter, window_samples as usize);
         let (min_speakers, max_speakers) = config.speaker_bounds();
@@ -128,6 +135,8 @@ impl Session {
             step_times: None,
             mono: Vec::new(),
             activity: LocalActivity::default(),
+            activities: Vec::new(),
+            batch_ends: Vec::new(),
             clean: Vec::new(),
             speech_since_embedding: Vec::new(),
             batch: Vec::new(),
@@ -281,30 +290,69 @@ impl Session {
         result
     }
 
-    /// Appends 16 kHz mono audio, running a step at every step boundary.
+    /// Appends 16 kHz mono audio, running a step at every step boundary. The steps whose
+    /// windows this audio completes (at most one batch at a time) share one segmentation
+    /// inference; each is still done before this call returns, so batching adds no latency.
     fn process(&mut self, mut audio: &[f32]) -> Result<()> {
+        let batch_limit = self.model.max_batch() as u64;
         while !audio.is_empty() {
-            let room = (self.next_step_end - self.ring.end()) as usize;
-            let (now, rest) = audio.split_at(room.min(audio.len()));
+            let len = audio.len() as u64;
+            let to_next = self.next_step_end - self.ring.end();
+            let ready = if len < to_next {
+                0
+            } else {
+                (1 + (len - to_next) / self.step_samples).min(batch_limit)
+            };
+            let take = match ready {
+                0 => len,
+                n => to_next + (n - 1) * self.step_samples,
+            };
+            let (now, rest) = audio.split_at(take as usize);
             self.ring.push(now);
             self.stage.feed(self.model.segmenter(), now)?;
             self.stats.audio_seconds += now.len() as f64 / f64::from(RATE);
             audio = rest;
-            if self.ring.end() == self.next_step_end {
-                self.step()?;
-                self.next_step_end += self.step_samples;
+            if ready > 0 {
+                self.steps(ready as usize)?;
             }
         }
         Ok(())
     }
 
-    /// One window: segmentation, embeddings, tracking, aggregation, finalisation.
-    fn step(&mut self) -> Result<()> {
+    /// Runs the next `n` steps, whose windows are all in the ring: one segmentation
+    /// inference for all of them, then each step in order.
+    fn steps(&mut self, n: usize) -> Result<()> {
         let started = Instant::now();
-        let end = self.next_step_end;
         let model = Arc::clone(&self.model);
-        self.stage
-            .window(model.segmenter(), &self.ring, end, &mut self.activity)?;
+        self.batch_ends.clear();
+        self.batch_ends
+            .extend((0..n as u64).map(|i| self.next_step_end + i * self.step_samples));
+        if self.activities.len() < n {
+            self.activities.resize_with(n, LocalActivity::default);
+        }
+        self.stage.windows(
+            model.segmenter(),
+            &self.ring,
+            &self.batch_ends,
+            &mut self.activities[..n],
+        )?;
+        // Each step is charged an equal share of the batched inference.
+        let segmentation_share = started.elapsed() / n as u32;
+        for i in 0..n {
+            std::mem::swap(&mut self.activity, &mut self.activities[i]);
+            let result = self.step(self.batch_ends[i], segmentation_share);
+            std::mem::swap(&mut self.activity, &mut self.activities[i]);
+            result?;
+            self.next_step_end += self.step_samples;
+        }
+        Ok(())
+    }
+
+    /// One window whose local activity is in `self.activity`: embeddings, tracking,
+    /// aggregation, finalisation.
+    fn step(&mut self, end: u64, segmentation_time: std::time::Duration) -> Result<()> {
+        let started = Instant::now();
+        let model = Arc::clone(&self.model);
         let voiceprints = self.voiceprints(&model, end)?;
         let dim = model.embedder().contract().embedding_dim;
         let observations: Vec<LocalObservation> = (0..self.activity.speakers)
@@ -336,7 +384,7 @@ impl Session {
 
         self.stats.steps += 1;
         if let Some(times) = self.step_times.as_mut() {
-            times.push(started.elapsed().as_secs_f32());
+            times.push((started.elapsed() + segmentation_time).as_secs_f32());
         }
         Ok(())
     }

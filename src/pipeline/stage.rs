@@ -36,7 +36,12 @@ pub enum Stage {
         scratch: Vec<f32>,
     },
     Windowed {
-        window: Vec<f32>,
+        /// Non-silent windows of one batch, back to back.
+        batch: Vec<f32>,
+        /// Index (in the batch's windows) of each row of `batch`.
+        rows: Vec<usize>,
+        /// Activities of the rows, as the model returns them.
+        scores: Vec<f32>,
     },
 }
 
@@ -58,7 +63,9 @@ impl Stage {
                 }
             }
             Segmenter::Windowed(m) => Stage::Windowed {
-                window: Vec::with_capacity(m.contract().window_samples),
+                batch: Vec::with_capacity(m.contract().window_samples),
+                rows: Vec::new(),
+                scores: Vec::new(),
             },
         }
     }
@@ -101,14 +108,17 @@ impl Stage {
         Ok(())
     }
 
-    /// Local activity of the window that ends at absolute sample `end`.
-    pub fn window(
+    /// Local activities of the windows that end at the absolute samples `ends` (all
+    /// inside `ring`), one per element of `out`. A windowed model runs them in one
+    /// inference; the streaming VAD takes one window at a time.
+    pub fn windows(
         &mut self,
         segmenter: &Segmenter,
         ring: &SampleRing,
-        end: u64,
-        out: &mut LocalActivity,
+        ends: &[u64],
+        out: &mut [LocalActivity],
     ) -> Result<()> {
+        debug_assert_eq!(ends.len(), out.len());
         match (self, segmenter) {
             (
                 Stage::Vad {
@@ -116,14 +126,24 @@ impl Stage {
                 },
                 Segmenter::Vad(_),
             ) => {
-                out.first_frame = *first_chunk;
-                out.frames = probs.len();
-                out.speakers = 1;
-                out.values.clear();
-                out.values.extend(probs.iter().copied());
+                debug_assert_eq!(ends.len(), 1, "the VAD stage reports its newest window");
+                for out in out.iter_mut() {
+                    out.first_frame = *first_chunk;
+                    out.frames = probs.len();
+                    out.speakers = 1;
+                    out.values.clear();
+                    out.values.extend(probs.iter().copied());
+                }
             }
-            (Stage::Windowed { window }, Segmenter::Windowed(m)) => {
-                run_windowed(m, ring, end, window, out)?;
+            (
+                Stage::Windowed {
+                    batch,
+                    rows,
+                    scores,
+                },
+                Segmenter::Windowed(m),
+            ) => {
+                run_windowed(m, ring, ends, batch, rows, scores, out)?;
             }
             _ => unreachable!("stage built for another segmenter"),
         }
@@ -134,25 +154,45 @@ impl Stage {
 fn run_windowed(
     m: &SegmentationModel,
     ring: &SampleRing,
-    end: u64,
-    window: &mut Vec<f32>,
-    out: &mut LocalActivity,
+    ends: &[u64],
+    batch: &mut Vec<f32>,
+    rows: &mut Vec<usize>,
+    scores: &mut Vec<f32>,
+    out: &mut [LocalActivity],
 ) -> Result<()> {
     let c = m.contract();
-    let start = end as i64 - c.window_samples as i64;
-    ring.copy_range(start, end as i64, window);
     let frames = c.frames();
     let step = c.frame_step_samples as i64;
-    // Frame j is centred at start + offset + j*step + length/2; place it on the grid.
-    let centre = start + c.frame_offset_samples as i64 + c.frame_length_samples as i64 / 2;
-    out.first_frame = centre.div_euclid(step);
-    out.frames = frames;
-    out.speakers = c.speakers;
-    let energy = window.iter().map(|v| v * v).sum::<f32>() / window.len().max(1) as f32;
-    if energy.sqrt() < SILENCE_RMS {
+    let per_window = frames * c.speakers;
+    batch.clear();
+    rows.clear();
+    for (i, (&end, out)) in ends.iter().zip(out.iter_mut()).enumerate() {
+        let start = end as i64 - c.window_samples as i64;
+        // Frame j is centred at start + offset + j*step + length/2; place it on the grid.
+        let centre = start + c.frame_offset_samples as i64 + c.frame_length_samples as i64 / 2;
+        out.first_frame = centre.div_euclid(step);
+        out.frames = frames;
+        out.speakers = c.speakers;
         out.values.clear();
-        out.values.resize(frames * c.speakers, 0.0);
+        out.values.resize(per_window, 0.0);
+        let row_start = batch.len();
+        ring.extend_range(start, end as i64, batch);
+        let window = &batch[row_start..];
+        let energy = window.iter().map(|v| v * v).sum::<f32>() / window.len().max(1) as f32;
+        if energy.sqrt() < SILENCE_RMS {
+            batch.truncate(row_start); // digital silence: no speaker, no inference
+        } else {
+            rows.push(i);
+        }
+    }
+    if rows.is_empty() {
         return Ok(());
     }
-    m.infer(window, &mut out.values)
+    m.infer_batch(batch, rows.len(), scores)?;
+    for (row, &i) in rows.iter().enumerate() {
+        out[i]
+            .values
+            .copy_from_slice(&scores[row * per_window..(row + 1) * per_window]);
+    }
+    Ok(())
 }

@@ -349,7 +349,7 @@ static void test_versions(void) {
                  VF_VERSION_PATCH);
         CHECK(strcmp(v, expect) == 0);
     }
-    for (code = -11; code <= 0; code++) {
+    for (code = VF_ERR_DEVICE_UNAVAILABLE; code <= 0; code++) {
         const char *t = vf_status_str(code);
         if (t == NULL || t[0] == '\0') {
             all_texts = 0;
@@ -357,7 +357,7 @@ static void test_versions(void) {
     }
     CHECK(all_texts);
     CHECK(vf_status_str(42) != NULL && vf_status_str(42)[0] != '\0');
-    CHECK(vf_status_str(-12) != NULL);
+    CHECK(vf_status_str(-13) != NULL);
     CHECK(vf_status_str(INT32_MIN) != NULL);
     CHECK(strcmp(vf_status_str(VF_ERR_MODEL), vf_status_str(VF_ERR_IO)) != 0);
     CHECK(vf_last_error() != NULL);
@@ -407,6 +407,58 @@ static vf_model *test_model_open(const char *wav_path) {
     CHECK_ST(vf_model_open(NULL, NULL, 1, NULL), VF_ERR_NULL_POINTER);
     CHECK(strstr(vf_last_error(), "out_model") != NULL);
     return model;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* 2b. Devices (this test runs a library built without the `cuda` feature, or a CPU-only
+       ONNX Runtime: CUDA is unavailable, with and without the CPU fallback)            */
+
+static void test_model_devices(void) {
+    vf_model *const SENTINEL = (vf_model *)(uintptr_t)0x5151;
+    vf_model *out = SENTINEL;
+    vf_model *m = NULL;
+    section("model devices");
+
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "cuda", 1, 0, &out), VF_ERR_DEVICE_UNAVAILABLE);
+    CHECK(out == SENTINEL);
+    CHECK(strstr(vf_last_error(), "cuda:0 is unavailable") != NULL);
+    CHECK(strstr(vf_last_error(), "fallback") != NULL);
+
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "cuda:1", 1, VF_MODEL_ALLOW_CPU_FALLBACK, &m), VF_OK);
+    CHECK(m != NULL && strcmp(vf_model_device(m), "cpu") == 0);
+    CHECK(m != NULL && vf_model_device_fallback(m) != NULL &&
+          vf_model_device_fallback(m)[0] != '\0');
+    vf_model_free(m);
+
+    m = NULL;
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "best", 1, 0, &m), VF_OK); /* best may fall back */
+    CHECK(m != NULL && strcmp(vf_model_device(m), "cpu") == 0);
+    CHECK(m != NULL && vf_model_device_fallback(m) != NULL);
+    vf_model_free(m);
+
+    m = NULL;
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "cpu:2", 0, 0, &m), VF_OK);
+    CHECK(m != NULL && strcmp(vf_model_device(m), "cpu") == 0);
+    CHECK(m != NULL && vf_model_device_fallback(m) == NULL);
+    vf_model_free(m);
+
+    m = NULL;
+    CHECK_ST(vf_model_open_ex(NULL, NULL, NULL, 1, 0, &m), VF_OK); /* NULL device: cpu */
+    CHECK(m != NULL && strcmp(vf_model_device(m), "cpu") == 0);
+    vf_model_free(m);
+
+    out = SENTINEL;
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "gpu", 1, 0, &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK(out == SENTINEL && strstr(vf_last_error(), "\"gpu\"") != NULL);
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "cpu:0", 1, 0, &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "cuda:-1", 1, 0, &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "cpu", 1, 2, &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(vf_last_error(), "flags") != NULL);
+    CHECK(out == SENTINEL);
+    CHECK_ST(vf_model_open_ex(NULL, NULL, "cpu", 1, 0, NULL), VF_ERR_NULL_POINTER);
+    CHECK(vf_model_device(NULL) == NULL);
+    CHECK(vf_model_device_fallback(NULL) == NULL);
+    CHECK(strcmp(vf_status_str(VF_ERR_DEVICE_UNAVAILABLE), vf_status_str(VF_ERR_MODEL)) != 0);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -946,6 +998,7 @@ int main(int argc, char **argv) {
     CHECK_ST(vf_runtime_load(NULL), VF_OK); /* already loaded */
     CHECK_ST(vf_runtime_load("/nonexistent/libonnxruntime.so"), VF_OK); /* no reload */
 
+    test_model_devices();
     test_config(model);
     test_whole_file(model, &reference);
     test_interleaved(model, &reference);
