@@ -21,6 +21,7 @@ STATUS_CLASSES = {
     -9: voiceflow.InvalidStateError,
     -10: voiceflow.InternalError,
     -11: voiceflow.VoiceflowIOError,
+    -12: voiceflow.DeviceUnavailableError,
 }
 
 

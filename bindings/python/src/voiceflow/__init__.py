@@ -22,6 +22,7 @@ from . import _native
 from ._api import Config, Model, Segment, Session
 from ._errors import (
     AbiMismatchError,
+    DeviceUnavailableError,
     InferenceError,
     InternalError,
     InvalidArgumentError,
@@ -50,6 +51,7 @@ __all__ = [
     "ABI_VERSION",
     "AbiMismatchError",
     "Config",
+    "DeviceUnavailableError",
     "InferenceError",
     "InternalError",
     "InvalidArgumentError",

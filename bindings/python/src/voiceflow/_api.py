@@ -64,24 +64,52 @@ def _new_handle(opener: Any, *args: Any) -> int:
 
 class Model(_Handle):
     """A loaded pair of segmentation and embedding models; share it across sessions and
-    threads. ``None`` paths mean the default models in ``$VOICEFLOW_HOME/models``."""
+    threads. ``None`` paths mean the default models in ``$VOICEFLOW_HOME/models``.
+
+    ``device`` is "cpu", "cpu:N" (N inference threads, overriding ``threads``), "cuda",
+    "cuda:K" or "best" (CUDA when usable, else the CPU). A GPU that cannot be used raises
+    DeviceUnavailableError unless ``allow_cpu_fallback``: the model then runs on the CPU
+    and ``device_fallback`` says why. A malformed device raises InvalidArgumentError.
+    """
 
     def __init__(
         self,
         segmentation: PathLike | None = None,
         embedding: PathLike | None = None,
         threads: int = 1,
+        device: str = "cpu",
+        allow_cpu_fallback: bool = False,
     ) -> None:
         from ._runtime import load_runtime
 
+        if not isinstance(device, str):
+            raise TypeError(f"device must be a str, not {type(device).__name__}")
+        if "\0" in device:
+            # ctypes would cut the string at the NUL and open another device.
+            raise InvalidArgumentError(f"device {device!r} contains a NUL character")
+        flags = _native.MODEL_ALLOW_CPU_FALLBACK if allow_cpu_fallback else 0
         load_runtime()
         handle = _new_handle(
-            _lib.vf_model_open,
+            _lib.vf_model_open_ex,
             None if segmentation is None else os.fsencode(segmentation),
             None if embedding is None else os.fsencode(embedding),
+            device.encode("utf-8"),
             _uint32(threads, "threads"),
+            flags,
         )
         super().__init__(handle, _lib.vf_model_free, "Model")
+
+    @property
+    def device(self) -> str:
+        """Where the model runs: "cpu" or "cuda:K"."""
+        return _lib.vf_model_device(self._live()).decode("utf-8", "replace")
+
+    @property
+    def device_fallback(self) -> str | None:
+        """Why the model runs on the CPU although a GPU was requested; None when it runs
+        where it was asked to."""
+        reason = _lib.vf_model_device_fallback(self._live())
+        return None if reason is None else reason.decode("utf-8", "replace")
 
 
 class Config(_Handle):

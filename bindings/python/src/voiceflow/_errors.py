@@ -81,6 +81,13 @@ class VoiceflowIOError(VoiceflowError):
     status = -11
 
 
+class DeviceUnavailableError(VoiceflowError):
+    """The requested device (a CUDA GPU) cannot be used and CPU fallback was not allowed;
+    the message names the cause (VF_ERR_DEVICE_UNAVAILABLE)."""
+
+    status = -12
+
+
 class AbiMismatchError(VoiceflowError, ImportError):
     """The native library's ABI is not the one this package was written for."""
 
@@ -99,6 +106,7 @@ _BY_STATUS: dict[int, type[VoiceflowError]] = {
         InvalidStateError,
         InternalError,
         VoiceflowIOError,
+        DeviceUnavailableError,
     )
 }
 

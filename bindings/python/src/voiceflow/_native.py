@@ -17,6 +17,9 @@ from ._errors import AbiMismatchError, error_for
 #: The VF_ABI_VERSION of the voiceflow.h these declarations follow.
 ABI_VERSION = 1
 
+#: ``VF_MODEL_ALLOW_CPU_FALLBACK``: the flag of vf_model_open_ex.
+MODEL_ALLOW_CPU_FALLBACK = 1
+
 _BUNDLED = Path(__file__).resolve().parent / "_lib" / "libvoiceflow.so"
 
 
@@ -45,6 +48,12 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "vf_runtime_load": (_status, [c_char_p]),
     "vf_model_open": (_status, [c_char_p, c_char_p, c_uint32, _out_handle]),
     "vf_model_free": (None, [_handle]),
+    "vf_model_open_ex": (
+        _status,
+        [c_char_p, c_char_p, c_char_p, c_uint32, c_uint32, _out_handle],
+    ),
+    "vf_model_device": (c_char_p, [_handle]),
+    "vf_model_device_fallback": (c_char_p, [_handle]),
     "vf_config_new": (_status, [_out_handle]),
     "vf_config_free": (None, [_handle]),
     "vf_config_set_float": (_status, [_handle, c_char_p, c_double]),
