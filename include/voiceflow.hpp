@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -52,6 +53,7 @@ enum class Status : vf_status {
     InvalidState = VF_ERR_INVALID_STATE,
     Internal = VF_ERR_INTERNAL,
     Io = VF_ERR_IO,
+    DeviceUnavailable = VF_ERR_DEVICE_UNAVAILABLE,
 };
 
 /// A failed voiceflow call: what() is "<status text>: <detailed message>".
@@ -81,6 +83,20 @@ inline void check(vf_status status) {
     if (status != VF_OK) {
         throw Error(static_cast<Status>(status), vf_last_error());
     }
+}
+
+/// The C string of `text`. An embedded NUL would cut it short and silently name another
+/// file or device, so it throws Status::InvalidArgument.
+inline const char *c_str_checked(const std::string &text, const char *what) {
+    if (text.find('\0') != std::string::npos) {
+        throw Error(Status::InvalidArgument, std::string(what) + " contains a NUL character");
+    }
+    return text.c_str();
+}
+
+/// As c_str_checked, but NULL (the C API's default) when `text` is empty.
+inline const char *c_str_or_null(const std::string &text, const char *what) {
+    return text.empty() ? nullptr : c_str_checked(text, what);
 }
 
 [[noreturn]] inline void throw_moved_from(const char *type) {
@@ -126,26 +142,54 @@ inline void load_runtime(const std::string &library_path = std::string()) {
     detail::check(vf_runtime_load(library_path.empty() ? nullptr : library_path.c_str()));
 }
 
-/// Where to find the models; an empty path means the default model.
+/// Where to find the models (an empty path means the default model) and where to run
+/// them. `device` is "cpu", "cpu:N" (N threads, overriding `threads`), "cuda", "cuda:K" or
+/// "best"; a malformed one throws Status::InvalidArgument. A GPU that cannot be used
+/// throws Status::DeviceUnavailable unless `allow_cpu_fallback`: the model then runs on
+/// the CPU and Model::device_fallback() says why.
 struct ModelOptions {
     std::string segmentation;
     std::string embedding;
     std::uint32_t threads = 1;
+    std::string device = "cpu";
+    bool allow_cpu_fallback = false;
 };
 
 /// A loaded pair of segmentation and embedding models, shareable across threads.
 class Model {
 public:
-    /// The default models with one inference thread.
+    /// The default models with one inference thread, on the CPU.
     Model() : Model(ModelOptions()) {}
 
     explicit Model(const ModelOptions &options) {
         vf_model *raw = nullptr;
-        detail::check(vf_model_open(
-            options.segmentation.empty() ? nullptr : options.segmentation.c_str(),
-            options.embedding.empty() ? nullptr : options.embedding.c_str(), options.threads,
-            &raw));
+        detail::check(vf_model_open_ex(
+            detail::c_str_or_null(options.segmentation, "the segmentation path"),
+            detail::c_str_or_null(options.embedding, "the embedding path"),
+            detail::c_str_checked(options.device, "the device"), options.threads,
+            options.allow_cpu_fallback ? VF_MODEL_ALLOW_CPU_FALLBACK : 0u, &raw));
         handle_.reset(raw);
+    }
+
+    /// The default models on `device` ("cpu", "cpu:N", "cuda", "cuda:K", "best").
+    static Model on_device(const std::string &device, bool allow_cpu_fallback = false) {
+        ModelOptions options;
+        options.device = device;
+        options.allow_cpu_fallback = allow_cpu_fallback;
+        return Model(options);
+    }
+
+    /// Where the model runs: "cpu" or "cuda:K".
+    std::string device() const { return vf_model_device(live()); }
+
+    /// Why the model runs on the CPU although a GPU was requested; empty when it runs
+    /// where it was asked to.
+    std::optional<std::string> device_fallback() const {
+        const char *reason = vf_model_device_fallback(live());
+        if (reason == nullptr) {
+            return std::nullopt;
+        }
+        return std::string(reason);
     }
 
     /// The C handle, still owned by this object (NULL when moved from).
@@ -153,6 +197,13 @@ public:
     explicit operator bool() const noexcept { return handle_ != nullptr; }
 
 private:
+    const vf_model *live() const {
+        if (!handle_) {
+            detail::throw_moved_from("Model");
+        }
+        return handle_.get();
+    }
+
     std::unique_ptr<vf_model, detail::ModelFree> handle_;
 };
 

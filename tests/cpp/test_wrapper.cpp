@@ -14,6 +14,7 @@ extern "C" {
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -122,6 +123,49 @@ void test_error_mapping() {
     CHECK_THROWS(vf::Model m(threads), vf::Status::InvalidConfig, "intra_threads");
     const vf::Error e(vf::Status::Io, "disk");
     CHECK(std::string(e.what()) == std::string(vf_status_str(VF_ERR_IO)) + ": disk");
+}
+
+// The library under test is built without the `cuda` feature (or runs a CPU-only ONNX
+// Runtime): CUDA is unavailable, with and without the CPU fallback.
+void test_devices(const vf::Model &cpu_model, const std::vector<std::int16_t> &pcm) {
+    std::printf("== devices\n");
+    CHECK(cpu_model.device() == "cpu" && !cpu_model.device_fallback());
+
+    vf::ModelOptions two_threads;
+    two_threads.device = "cpu:2";
+    vf::Model threaded(two_threads);
+    CHECK(threaded.device() == "cpu" && !threaded.device_fallback().has_value());
+
+    CHECK_THROWS(vf::Model::on_device("cuda"), vf::Status::DeviceUnavailable,
+                 "cuda:0 is unavailable");
+    CHECK_THROWS(vf::Model::on_device("cuda"), vf::Status::DeviceUnavailable, "fallback");
+
+    const vf::Model fallback = vf::Model::on_device("cuda", true);
+    CHECK(fallback.device() == "cpu");
+    const std::optional<std::string> reason = fallback.device_fallback();
+    CHECK(reason.has_value() && reason->find("cuda") != std::string::npos);
+    const std::vector<std::int16_t> first_20_s(pcm.begin(),
+                                               pcm.begin() + std::min<std::size_t>(
+                                                                 pcm.size(), 20 * 16000));
+    const Segments on_fallback = diarize_i16(fallback, first_20_s, 1600);
+    CHECK(!on_fallback.empty() && same(on_fallback, diarize_i16(cpu_model, first_20_s, 1600)));
+
+    const vf::Model best = vf::Model::on_device("best");
+    CHECK(best.device() == "cpu" && best.device_fallback().has_value());
+
+    CHECK_THROWS(vf::Model::on_device("gpu"), vf::Status::InvalidArgument, "\"gpu\"");
+    CHECK_THROWS(vf::Model::on_device("cpu:0"), vf::Status::InvalidArgument, "");
+    CHECK_THROWS(vf::Model::on_device(""), vf::Status::InvalidArgument, "");
+    CHECK_THROWS(vf::Model::on_device(std::string("cpu\0:2", 6)), vf::Status::InvalidArgument,
+                 "NUL");
+    vf::ModelOptions nul_path;
+    nul_path.embedding = std::string("/tmp\0x", 6);
+    CHECK_THROWS(vf::Model m(nul_path), vf::Status::InvalidArgument, "embedding path");
+
+    vf::Model moved(std::move(threaded));
+    CHECK_THROWS(threaded.device(), vf::Status::InvalidState, "Model");
+    CHECK_THROWS(threaded.device_fallback(), vf::Status::InvalidState, "Model");
+    CHECK(moved.device() == "cpu");
 }
 
 void test_session_errors(const vf::Model &model) {
@@ -240,6 +284,7 @@ int main(int argc, char **argv) {
         test_library_info();
         test_error_mapping();
         vf::Model model;
+        test_devices(model, pcm);
         test_session_errors(model);
         test_moves(model);
         test_diarization(model, pcm);
