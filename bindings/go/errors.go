@@ -30,6 +30,7 @@ const (
 	StatusInvalidState          Status = C.VF_ERR_INVALID_STATE
 	StatusInternal              Status = C.VF_ERR_INTERNAL
 	StatusIO                    Status = C.VF_ERR_IO
+	StatusDeviceUnavailable     Status = C.VF_ERR_DEVICE_UNAVAILABLE
 )
 
 // String is the library's static description of the status.
@@ -71,6 +72,9 @@ var (
 	ErrInvalidState          = &Error{Status: StatusInvalidState}
 	ErrInternal              = &Error{Status: StatusInternal}
 	ErrIO                    = &Error{Status: StatusIO}
+	// ErrDeviceUnavailable: the requested GPU cannot be used and CPU fallback was not
+	// allowed (WithCPUFallback); the message names the cause.
+	ErrDeviceUnavailable = &Error{Status: StatusDeviceUnavailable}
 )
 
 // ErrClosed is returned by every method of a Model, Config or Session after Close.
