@@ -76,27 +76,38 @@ static void throw_java(JNIEnv *env, const char *class_name, const char *message)
     }
 }
 
-/* Throws VoiceflowException(status, vf_last_error()) unless an exception is pending.
-   Must run on the thread of the failing call, before any other voiceflow call. */
-static void throw_status(JNIEnv *env, vf_status status) {
-    const char *message = vf_last_error();
-    size_t len = strlen(message);
+/* `text` as a new Java byte[] of its UTF-8 bytes (no NUL); NULL with an exception
+   pending on failure. Raw bytes because NewStringUTF wants modified UTF-8, which library
+   messages quoting file paths need not be; Java decodes them as UTF-8. */
+static jbyteArray utf8_bytes(JNIEnv *env, const char *text) {
+    size_t len = strlen(text);
     jbyteArray bytes;
-    jobject exception;
-    if ((*env)->ExceptionCheck(env)) {
-        return;
-    }
     if (len > (size_t)INT32_MAX) {
         len = (size_t)INT32_MAX;
     }
     bytes = (*env)->NewByteArray(env, (jsize)len);
     if (bytes == NULL) {
-        return; /* OutOfMemoryError is pending */
+        return NULL; /* OutOfMemoryError is pending */
     }
-    (*env)->SetByteArrayRegion(env, bytes, 0, (jsize)len, (const jbyte *)message);
+    (*env)->SetByteArrayRegion(env, bytes, 0, (jsize)len, (const jbyte *)text);
     if ((*env)->ExceptionCheck(env)) {
         (*env)->DeleteLocalRef(env, bytes);
+        return NULL;
+    }
+    return bytes;
+}
+
+/* Throws VoiceflowException(status, vf_last_error()) unless an exception is pending.
+   Must run on the thread of the failing call, before any other voiceflow call. */
+static void throw_status(JNIEnv *env, vf_status status) {
+    jbyteArray bytes;
+    jobject exception;
+    if ((*env)->ExceptionCheck(env)) {
         return;
+    }
+    bytes = utf8_bytes(env, vf_last_error());
+    if (bytes == NULL) {
+        return; /* an exception is pending */
     }
     exception = (*env)->NewObject(env, g_exception_class, g_exception_ctor, (jint)status, bytes);
     (*env)->DeleteLocalRef(env, bytes);
@@ -211,13 +222,14 @@ JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_runtimeLoad(JNIEnv *env, jcla
 JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_modelOpen(JNIEnv *env, jclass cls,
                                                               jbyteArray segmentation,
                                                               jbyteArray embedding,
-                                                              jint threads) {
-    char *seg = NULL, *emb = NULL;
+                                                              jbyteArray device, jint threads,
+                                                              jint flags) {
+    char *seg = NULL, *emb = NULL, *dev = NULL;
     vf_model *model = NULL;
     vf_status st;
     (void)cls;
-    if (threads < 0) {
-        throw_java(env, "java/lang/IllegalArgumentException", "negative thread count");
+    if (threads < 0 || flags < 0) {
+        throw_java(env, "java/lang/IllegalArgumentException", "negative thread count or flags");
         return 0;
     }
     if (!c_string(env, segmentation, &seg)) {
@@ -227,10 +239,37 @@ JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_modelOpen(JNIEnv *env, jclas
         free(seg);
         return 0;
     }
-    st = vf_model_open(seg, emb, (uint32_t)threads, &model);
+    if (!c_string(env, device, &dev)) {
+        free(seg);
+        free(emb);
+        return 0;
+    }
+    st = vf_model_open_ex(seg, emb, dev, (uint32_t)threads, (uint32_t)flags, &model);
     free(seg);
     free(emb);
+    free(dev);
     return ok_or_throw(env, st) ? to_handle(model) : 0;
+}
+
+/* The device string of a model as UTF-8 bytes ("cpu", "cuda:K"). */
+JNIEXPORT jbyteArray JNICALL Java_ai_voiceflow_NativeLib_modelDevice(JNIEnv *env, jclass cls,
+                                                                     jlong model) {
+    const char *device = vf_model_device((const vf_model *)from_handle(model));
+    (void)cls;
+    if (device == NULL) { /* only for a NULL handle, which Model never passes */
+        throw_java(env, "java/lang/IllegalStateException", "voiceflow: no model");
+        return NULL;
+    }
+    return utf8_bytes(env, device);
+}
+
+/* Why a model fell back to the CPU as UTF-8 bytes; null when it did not. */
+JNIEXPORT jbyteArray JNICALL Java_ai_voiceflow_NativeLib_modelDeviceFallback(JNIEnv *env,
+                                                                             jclass cls,
+                                                                             jlong model) {
+    const char *reason = vf_model_device_fallback((const vf_model *)from_handle(model));
+    (void)cls;
+    return reason == NULL ? NULL : utf8_bytes(env, reason);
 }
 
 JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_modelFree(JNIEnv *env, jclass cls,

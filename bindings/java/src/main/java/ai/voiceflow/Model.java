@@ -1,5 +1,7 @@
 package ai.voiceflow;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * A loaded pair of segmentation and embedding models. Immutable: any number of threads
  * may create sessions from one model. Sessions keep their own reference, so closing the
@@ -23,6 +25,25 @@ public final class Model implements AutoCloseable {
      */
     public static Model open(String segmentationPath, String embeddingPath, int threads)
             throws VoiceflowException {
+        return open(segmentationPath, embeddingPath, "cpu", threads, false);
+    }
+
+    /**
+     * Opens the given models (null path: the default one) on {@code device}: "cpu" (or
+     * null), "cpu:N" (N inference threads, overriding {@code threads}), "cuda" (GPU 0),
+     * "cuda:K" (GPU K) or "best" (CUDA when usable, else the CPU). A malformed device is
+     * {@link VoiceflowException#INVALID_ARGUMENT}. A GPU that cannot be used is {@link
+     * VoiceflowException#DEVICE_UNAVAILABLE} with the cause in the message, unless {@code
+     * allowCpuFallback}: the model then runs on the CPU and {@link #deviceFallback()} says
+     * why.
+     */
+    public static Model open(
+            String segmentationPath,
+            String embeddingPath,
+            String device,
+            int threads,
+            boolean allowCpuFallback)
+            throws VoiceflowException {
         if (threads < 0) {
             throw new VoiceflowException(
                     VoiceflowException.INVALID_ARGUMENT, "thread count " + threads + " is negative");
@@ -31,7 +52,23 @@ public final class Model implements AutoCloseable {
                 NativeLib.modelOpen(
                         Strings.toC(segmentationPath, "segmentation path"),
                         Strings.toC(embeddingPath, "embedding path"),
-                        threads));
+                        Strings.toC(device, "device"),
+                        threads,
+                        allowCpuFallback ? NativeLib.MODEL_ALLOW_CPU_FALLBACK : 0));
+    }
+
+    /** Where the model runs: "cpu" or "cuda:K". */
+    public synchronized String device() {
+        return new String(NativeLib.modelDevice(handle()), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Why the model runs on the CPU although a GPU was requested; null when it runs where
+     * it was asked to.
+     */
+    public synchronized String deviceFallback() {
+        byte[] reason = NativeLib.modelDeviceFallback(handle());
+        return reason == null ? null : new String(reason, StandardCharsets.UTF_8);
     }
 
     /** A session with the default configuration. */

@@ -44,8 +44,19 @@ final class NativeLib {
 
     static native void runtimeLoad(byte[] path) throws VoiceflowException;
 
-    static native long modelOpen(byte[] segmentation, byte[] embedding, int threads)
+    /** flags: 0 or {@link #MODEL_ALLOW_CPU_FALLBACK}; a null device means "cpu". */
+    static native long modelOpen(
+            byte[] segmentation, byte[] embedding, byte[] device, int threads, int flags)
             throws VoiceflowException;
+
+    /** VF_MODEL_ALLOW_CPU_FALLBACK. */
+    static final int MODEL_ALLOW_CPU_FALLBACK = 1;
+
+    /** The model's device as UTF-8 ("cpu", "cuda:K"). */
+    static native byte[] modelDevice(long model);
+
+    /** Why the model fell back to the CPU, as UTF-8; null when it did not. */
+    static native byte[] modelDeviceFallback(long model);
 
     static native void modelFree(long model);
 

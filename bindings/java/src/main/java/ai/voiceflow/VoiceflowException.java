@@ -31,6 +31,11 @@ public final class VoiceflowException extends Exception {
     public static final int INTERNAL = -10;
     /** A file could not be read or written. */
     public static final int IO = -11;
+    /**
+     * The requested device (a CUDA GPU) cannot be used and CPU fallback was not allowed;
+     * the message names the cause.
+     */
+    public static final int DEVICE_UNAVAILABLE = -12;
 
     private final int status;
 

@@ -51,6 +51,7 @@ public final class VoiceflowTest {
         try {
             test("versions", VoiceflowTest::versions);
             test("model errors", VoiceflowTest::modelErrors);
+            test("devices", VoiceflowTest::devices);
             test("config", VoiceflowTest::config);
             test("empty pushes", VoiceflowTest::emptyPushes);
             test("rejected pushes", VoiceflowTest::rejectedPushes);
@@ -138,6 +139,57 @@ public final class VoiceflowTest {
         expectThrows(IllegalArgumentException.class, "NUL in path", () -> Model.open("a\0b", null, 1));
         Voiceflow.loadRuntime(null); // already loaded: succeeds without reloading
         check(true, "loadRuntime(null) after set-up");
+    }
+
+    /**
+     * The library under test is built without the `cuda` feature (or runs a CPU-only ONNX
+     * Runtime): CUDA is unavailable, with and without the CPU fallback.
+     */
+    private static void devices() throws Exception {
+        check(model.device().equals("cpu") && model.deviceFallback() == null, "default model on the CPU");
+        try (Model m = Model.open(null, null, "cpu:2", 0, false)) {
+            check(m.device().equals("cpu"), "cpu:2 device " + m.device());
+            check(m.deviceFallback() == null, "cpu:2 has no fallback");
+        }
+        try (Model m = Model.open(null, null, null, 1, false)) {
+            check(m.device().equals("cpu"), "null device is the CPU");
+        }
+        try {
+            Model.open(null, null, "cuda", 1, false).close();
+            fail("cuda without fallback opened");
+        } catch (VoiceflowException e) {
+            check(e.status() == VoiceflowException.DEVICE_UNAVAILABLE,
+                    "cuda without fallback: status " + e.status() + " (" + e.getMessage() + ")");
+            check(e.getMessage().contains("cuda:0 is unavailable") && e.getMessage().contains("fallback"),
+                    "message names the device and the fallback: " + e.getMessage());
+        }
+        int n = 20 * RATE;
+        try (Model fallback = Model.open(null, null, "cuda", 1, true)) {
+            check(fallback.device().equals("cpu"), "cuda with fallback runs on " + fallback.device());
+            String reason = fallback.deviceFallback();
+            check(reason != null && reason.toLowerCase(java.util.Locale.ROOT).contains("cuda"),
+                    "fallback reason " + reason);
+            List<Segment> got = diarizeShorts(fallback, n);
+            check(!got.isEmpty() && got.equals(diarizeShorts(model, n)),
+                    "fallback model gives the CPU model's segments");
+        }
+        try (Model best = Model.open(null, null, "best", 1, false)) {
+            check(best.device().equals("cpu") && best.deviceFallback() != null, "best falls back to the CPU");
+        }
+        expectStatus(VoiceflowException.INVALID_ARGUMENT, "device gpu", () -> Model.open(null, null, "gpu", 1, false));
+        try {
+            Model.open(null, null, "gpu", 1, true).close();
+            fail("gpu opened");
+        } catch (VoiceflowException e) {
+            check(e.getMessage().contains("\"gpu\""), "message names the device: " + e.getMessage());
+        }
+        expectStatus(VoiceflowException.INVALID_ARGUMENT, "device cpu:0", () -> Model.open(null, null, "cpu:0", 1, false));
+        expectStatus(VoiceflowException.INVALID_ARGUMENT, "empty device", () -> Model.open(null, null, "", 1, false));
+        expectThrows(IllegalArgumentException.class, "NUL in device", () -> Model.open(null, null, "cpu\0:2", 1, false));
+        Model closed = Model.open(null, null, "cpu", 1, false);
+        closed.close();
+        expectThrows(IllegalStateException.class, "device of a closed model", closed::device);
+        expectThrows(IllegalStateException.class, "deviceFallback of a closed model", closed::deviceFallback);
     }
 
     private static void config() throws Exception {
@@ -305,8 +357,12 @@ public final class VoiceflowTest {
 
     /** Diarizes pcm[0, n) in 100 ms short[] pushes, polling after each. */
     private static List<Segment> diarizeShorts(int n) throws VoiceflowException {
+        return diarizeShorts(model, n);
+    }
+
+    private static List<Segment> diarizeShorts(Model on, int n) throws VoiceflowException {
         List<Segment> out = new ArrayList<>();
-        try (Session s = model.newSession()) {
+        try (Session s = on.newSession()) {
             for (int pos = 0; pos < n; pos += RATE / 10) {
                 s.push(pcm, pos, Math.min(RATE / 10, n - pos), RATE, 1);
                 out.addAll(s.poll());
