@@ -46,7 +46,7 @@ from models.onnx_utils import (
     sha256,
 )
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = {"fast-cnn": REPO / "models" / "fast_cnn.onnx",
                "sophisticated": REPO / ".voiceflow" / "models-export" / "sophisticated.onnx"}

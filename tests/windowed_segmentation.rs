@@ -8,8 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use voiceflow::config::{DEFAULT_OFFSET, DEFAULT_ONSET, DEFAULT_TAU_ACTIVE};
 use voiceflow::models::Segmenter;
-use voiceflow::{Config, Model, ModelOptions};
+use voiceflow::{Config, Model, ModelOptions, Session};
 
 fn tone(freq: f32, seconds: f32, start: f32, out: &mut [f32]) {
     let rate = 16_000.0;
@@ -63,4 +64,46 @@ fn windowed_model_finds_two_overlapping_speakers() {
             "{segments:?}"
         );
     }
+}
+
+/// The shipped fast CNN declares its binarization settings (`voiceflow.onset`, `offset`,
+/// `tau_active`): sessions use them for what the caller leaves unset, and nothing else.
+#[test]
+fn model_recommended_binarization_applies_unless_the_caller_sets_it() {
+    assert!(voiceflow::models::setup_present(), "run `make setup` first");
+    let options = ModelOptions {
+        segmentation: Some(repo().join("models/fast_cnn.onnx")),
+        ..ModelOptions::default()
+    };
+    let cnn = Arc::new(Model::open(&options).unwrap());
+    let r = cnn.recommended_settings();
+    let (onset, offset, tau) = (r.onset.unwrap(), r.offset.unwrap(), r.tau_active.unwrap());
+    assert!(onset != DEFAULT_ONSET && tau != DEFAULT_TAU_ACTIVE);
+
+    let session = Session::new(Arc::clone(&cnn), Config::default()).unwrap();
+    let c = session.config();
+    assert_eq!(
+        (c.onset(), c.offset(), c.tau_active()),
+        (onset, offset, tau)
+    );
+
+    let mut mine = Config::default();
+    mine.set("onset", 0.9).unwrap();
+    let session = Session::new(Arc::clone(&cnn), mine).unwrap();
+    let c = session.config();
+    assert_eq!((c.onset(), c.offset(), c.tau_active()), (0.9, offset, tau));
+
+    // A caller's offset above the model's onset is refused, naming the field.
+    let mut bad = Config::default();
+    bad.set("offset", f64::from(onset) + 0.05).unwrap();
+    let err = Session::new(cnn, bad).err().unwrap();
+    assert!(err.message().contains("offset"), "{}", err.message());
+
+    // silero VAD recommends nothing: the engine defaults apply.
+    let session = Session::new(model(), Config::default()).unwrap();
+    let c = session.config();
+    assert_eq!(
+        (c.onset(), c.offset(), c.tau_active()),
+        (DEFAULT_ONSET, DEFAULT_OFFSET, DEFAULT_TAU_ACTIVE)
+    );
 }
