@@ -7,11 +7,12 @@ use crate::models::contract::RecommendedSettings;
 /// Hard cap on global speakers per session; keeps tracker memory bounded.
 pub const MAX_SPEAKERS_LIMIT: u32 = 64;
 
-/// Engine defaults of the settings a segmentation model may recommend instead
-/// (tuned on ami-dev for the silero VAD segmenter's probabilities).
-pub const DEFAULT_ONSET: f32 = 0.15;
-pub const DEFAULT_OFFSET: f32 = 0.08;
-pub const DEFAULT_TAU_ACTIVE: f32 = 0.15;
+// Engine defaults of the settings a segmentation model may recommend instead (tuned on
+// ami-dev for the silero VAD segmenter's probabilities). Not `pub`: cbindgen would put
+// them into the C header; `Config::default().onset()` etc. expose them.
+const DEFAULT_ONSET: f32 = 0.15;
+const DEFAULT_OFFSET: f32 = 0.08;
+const DEFAULT_TAU_ACTIVE: f32 = 0.15;
 
 /// Streaming and clustering settings of one session. Times are in seconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +28,7 @@ pub struct Config {
     pub vad_window: f32,
     /// A local speaker counts as active in a window when its activity exceeds this.
     /// `None`: the segmentation model's recommendation (`voiceflow.tau_active`), else
-    /// [`DEFAULT_TAU_ACTIVE`]. Same rule for `onset` and `offset`.
+    /// 0.15. Same rule for `onset` and `offset`.
     pub tau_active: Option<f32>,
     /// Cosine distance above which a local speaker becomes a new global speaker.
     pub delta_new: f32,
@@ -36,8 +37,8 @@ pub struct Config {
     /// Seconds of clean speech needed to compute an embedding at all.
     pub min_embedding_speech: f32,
     /// Hysteresis thresholds of binarization: a speaker turns on above `onset` and off
-    /// below `offset`. `None`: the model's recommendation, else [`DEFAULT_ONSET`] /
-    /// [`DEFAULT_OFFSET`].
+    /// below `offset`. `None`: the model's recommendation, else 0.15 /
+    /// 0.08.
     pub onset: Option<f32>,
     pub offset: Option<f32>,
     /// Segments shorter than this are dropped.

@@ -8,7 +8,6 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use voiceflow::config::{DEFAULT_OFFSET, DEFAULT_ONSET, DEFAULT_TAU_ACTIVE};
 use voiceflow::models::Segmenter;
 use voiceflow::{Config, Model, ModelOptions, Session};
 
@@ -78,7 +77,8 @@ fn model_recommended_binarization_applies_unless_the_caller_sets_it() {
     let cnn = Arc::new(Model::open(&options).unwrap());
     let r = cnn.recommended_settings();
     let (onset, offset, tau) = (r.onset.unwrap(), r.offset.unwrap(), r.tau_active.unwrap());
-    assert!(onset != DEFAULT_ONSET && tau != DEFAULT_TAU_ACTIVE);
+    let engine = Config::default(); // unset: the engine defaults
+    assert!(onset != engine.onset() && tau != engine.tau_active());
 
     let session = Session::new(Arc::clone(&cnn), Config::default()).unwrap();
     let c = session.config();
@@ -104,6 +104,10 @@ fn model_recommended_binarization_applies_unless_the_caller_sets_it() {
     let c = session.config();
     assert_eq!(
         (c.onset(), c.offset(), c.tau_active()),
-        (DEFAULT_ONSET, DEFAULT_OFFSET, DEFAULT_TAU_ACTIVE)
+        (engine.onset(), engine.offset(), engine.tau_active())
+    );
+    assert_eq!(
+        (engine.onset(), engine.offset(), engine.tau_active()),
+        (0.15, 0.08, 0.15)
     );
 }
