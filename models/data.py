@@ -43,12 +43,14 @@ FRAME = 160  # 10 ms energy frames
 FILL_GAP_FRAMES = 40  # pauses shorter than 0.4 s inside speech count as speech in the truth
 
 SIM = {
-    "speaker_count_p": (0.03, 0.22, 0.45, 0.30),  # 0, 1, 2, 3 speakers per window
+    "speaker_count_p": (0.08, 0.24, 0.42, 0.26),  # 0, 1, 2, 3 speakers per window
     "lead_s": (-3.0, 1.0),  # first turn start relative to the window start
     "turn_median_s": 2.5,
     "turn_sigma": 0.7,
     "turn_s": (0.4, 8.0),
     "pause_s": (0.05, 1.2),
+    "p_long_pause": 0.2,  # sparse speech: meetings have long silences between turns
+    "long_pause_s": (1.5, 4.0),
     "p_overlap_start": 0.35,
     "overlap_s": (0.1, 1.5),  # capped at half the turn
     "p_backchannel": 0.35,
@@ -58,7 +60,7 @@ SIM = {
     "rt60_s": (0.15, 0.8),
     "p_noise": 0.7,
     "snr_db": (5.0, 30.0),
-    "gain_dbfs": (-40.0, -18.0),  # overall level of the mixture's speech
+    "gain_dbfs": (-55.0, -18.0),  # overall level of the mixture's speech (AMI headset mixes: -50...-33)
 }
 
 
@@ -295,7 +297,8 @@ def simulate_window(rng: np.random.Generator, pool: dict[str, list[Utterance]], 
                 ov = min(int(_u(rng, sim["overlap_s"]) * sr), len(audio) // 2)
                 cursor = end - ov
             else:
-                cursor = end + int(_u(rng, sim["pause_s"]) * sr)
+                pause = sim["long_pause_s"] if rng.random() < sim.get("p_long_pause", 0.0) else sim["pause_s"]
+                cursor = end + int(_u(rng, pause) * sr)
             prev = k
     # levels and reverberation per speaker
     if n > 0:
@@ -348,7 +351,7 @@ def overlap_statistics(rng: np.random.Generator, pool, noise, windows: int = 200
 
 
 # ---------------------------------------------------------------------------------------
-# ami-dev (validation only)
+# ami-dev: validation windows, and optional fine-tuning clips (chosen by name)
 # ---------------------------------------------------------------------------------------
 def load_rttm(path: Path) -> list[tuple[str, float, float]]:
     out = []
@@ -359,23 +362,50 @@ def load_rttm(path: Path) -> list[tuple[str, float, float]]:
     return out
 
 
-def ami_windows(data: Path, geometry: dict[str, int], hop_s: float = 2.5):
-    """ami-dev cut into 5 s windows: (waveforms [N, samples], labels [N, frames, 3]).
-    Per window the 3 speakers who talk most are kept (AMI windows rarely hold 4)."""
-    waves, labels = [], []
-    for wav in sorted((data / "ami-dev").glob("*.wav")):
-        x, sr = sf.read(str(wav), dtype="float32", always_2d=True)
+def ami_clips(data: Path, names: tuple[str, ...] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """ami-dev clips {name: (audio float32 [samples], activity bool [samples, clip speakers])},
+    all of them or only `names` (e.g. "trn00"); an unknown name is an error."""
+    files = {w.stem: w for w in sorted((data / "ami-dev").glob("*.wav"))}
+    missing = [n for n in names or () if n not in files]
+    if missing:
+        raise SystemExit(f"ami-dev has no clip(s) {', '.join(missing)} (has {', '.join(files)})")
+    out = {}
+    for name in names or tuple(files):
+        x, sr = sf.read(str(files[name]), dtype="float32", always_2d=True)
         x = x.mean(axis=1)
-        segs = load_rttm(wav.with_suffix(".rttm"))
-        names = sorted({s for s, _, _ in segs})
-        act = np.zeros((len(x), max(len(names), 1)), bool)
+        segs = load_rttm(files[name].with_suffix(".rttm"))
+        speakers = sorted({s for s, _, _ in segs})
+        act = np.zeros((len(x), max(len(speakers), 1)), bool)
         for s, a, b in segs:
-            act[int(a * sr): int(b * sr), names.index(s)] = True
-        for start in range(0, len(x) - WINDOW_SAMPLES + 1, int(hop_s * sr)):
-            w = act[start: start + WINDOW_SAMPLES]
-            order = np.argsort(-w.sum(axis=0))[:SPEAKERS]
-            sub = np.zeros((WINDOW_SAMPLES, SPEAKERS), bool)
-            sub[:, : len(order)] = w[:, order]
+            act[int(a * sr): int(b * sr), speakers.index(s)] = True
+        out[name] = (x.astype(np.float32), act)
+    return out
+
+
+def _top_speakers(act: np.ndarray) -> np.ndarray:
+    """The 3 speakers who talk most in a window (AMI windows rarely hold 4) -> [samples, 3]."""
+    order = np.argsort(-act.sum(axis=0))[:SPEAKERS]
+    sub = np.zeros((len(act), SPEAKERS), bool)
+    sub[:, : len(order)] = act[:, order]
+    return sub
+
+
+def ami_windows(data: Path, geometry: dict[str, int], hop_s: float = 2.5, names: tuple[str, ...] | None = None):
+    """ami-dev (all clips, or `names`) cut into 5 s windows: (waveforms [N, samples],
+    labels [N, frames, 3])."""
+    waves, labels = [], []
+    for x, act in ami_clips(data, names).values():
+        for start in range(0, len(x) - WINDOW_SAMPLES + 1, int(hop_s * SAMPLE_RATE)):
             waves.append(x[start: start + WINDOW_SAMPLES])
-            labels.append(frame_labels(sub, geometry))
+            labels.append(frame_labels(_top_speakers(act[start: start + WINDOW_SAMPLES]), geometry))
     return np.stack(waves).astype(np.float32), np.stack(labels)
+
+
+def ami_training_window(rng: np.random.Generator, clips: dict[str, tuple[np.ndarray, np.ndarray]],
+                        gain_db: tuple[float, float] = (-10.0, 10.0)) -> tuple[np.ndarray, np.ndarray]:
+    """A random 5 s crop of one fine-tuning clip at a random gain: (waveform, activity
+    [samples, 3]), the same shapes as `simulate_window`."""
+    x, act = clips[list(clips)[int(rng.integers(0, len(clips)))]]
+    start = int(rng.integers(0, len(x) - WINDOW_SAMPLES + 1))
+    w = x[start: start + WINDOW_SAMPLES] * np.float32(10.0 ** (_u(rng, gain_db) / 20.0))
+    return np.clip(w, -1.0, 1.0).astype(np.float32), _top_speakers(act[start: start + WINDOW_SAMPLES])

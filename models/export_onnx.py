@@ -11,7 +11,9 @@ this CPU, so the portable default is `basic`); (3) --quantize int8: static QDQ q
 (per-channel int8 weights, uint8 activations, Conv only, log-softmax kept in float)
 calibrated on simulated conversations of training-pool speech; --quantize fp16: float16
 weights and compute with float32 input/output (meant for GPUs); (4) write the `voiceflow.*`
-metadata; (5) check the file against the contract (names, frames() = output frames);
+metadata (with --onset/--offset/--tau-active also the binarization settings the engine
+should use for this model's scores unless the caller sets them);
+(5) check the file against the contract (names, frames() = output frames);
 (6) parity against the PyTorch model on real speech (held-back-speaker conversations and
 ami-dev windows): max abs difference of log-probabilities and of speaker activities,
 agreement of the frame decision (most likely powerset class) and of per-speaker activity
@@ -44,7 +46,7 @@ from models.onnx_utils import (
     sha256,
 )
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = {"fast-cnn": REPO / "models" / "fast_cnn.onnx",
                "sophisticated": REPO / ".voiceflow" / "models-export" / "sophisticated.onnx"}
@@ -224,6 +226,25 @@ def parity(model: torch.nn.Module, path: Path, windows: np.ndarray, batch: int =
                     "probability of the classes containing a speaker, as the engine computes it"}
 
 
+RECOMMENDED_KEYS = ("onset", "offset", "tau_active")
+
+
+def recommended_metadata(args) -> dict[str, str]:
+    """`voiceflow.onset/offset/tau_active` from the command line, checked like the engine
+    checks them (open range 0..1, offset <= onset)."""
+    out = {}
+    for key in RECOMMENDED_KEYS:
+        v = getattr(args, key)
+        if v is None:
+            continue
+        if not 0.0 < v < 1.0:
+            raise SystemExit(f"--{key.replace('_', '-')} {v} must be in the open range 0..1")
+        out[f"voiceflow.{key}"] = repr(float(v))
+    if args.onset is not None and args.offset is not None and args.offset > args.onset:
+        raise SystemExit(f"--offset {args.offset} must be <= --onset {args.onset}")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model-type", choices=MODEL_TYPES, default="fast-cnn")
@@ -239,7 +260,11 @@ def main(argv=None) -> int:
     ap.add_argument("--parity-windows", type=int, default=0, help="use at most this many parity windows (0 = all)")
     ap.add_argument("--no-parity", action="store_true")
     ap.add_argument("--no-bench", action="store_true")
+    for key in RECOMMENDED_KEYS:
+        ap.add_argument("--" + key.replace("_", "-"), type=float, dest=key,
+                        help=f"recommended {key} written as voiceflow.{key} (0..1, exclusive)")
     args = ap.parse_args(argv)
+    recommended = recommended_metadata(args)
     torch.set_num_threads(2)
 
     model, ck_info = load_model(args.model_type, args.checkpoint)
@@ -258,6 +283,7 @@ def main(argv=None) -> int:
     meta["voiceflow.version"] = VERSION
     meta["voiceflow.precision"] = precision
     meta["voiceflow.parameters"] = str(count_parameters(model))
+    meta.update(recommended)
     quant_info = None
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.onnx"

@@ -6,9 +6,12 @@ Every `--val-every` steps it logs the validation loss and frame-level diarizatio
 (best speaker permutation per 5 s window) on a fixed simulated validation set (held-back
 speakers, see models/data.py) and on ami-dev cut into windows, and writes
 `last.pt` (resumable: model, optimiser, schedule, step, history) and `best.pt` (lowest
-ami-dev frame error). Re-running the same command resumes from `last.pt`. Batches are a
-pure function of (--seed, step), so a resumed run sees the same data as an unbroken one.
-Uses CUDA when it is available.
+ami-dev frame error, or with `--select val` the lowest simulated validation error).
+With `--ami-train trn00,...` a share (`--ami-share`) of every batch is random 5 s crops of
+those ami-dev clips (human labels): light fine-tuning on real meetings; the clips that are
+not trained on are then logged separately as `ami_heldout`. Re-running the same command
+resumes from `last.pt`. Batches are a pure function of (--seed, step), so a resumed run
+sees the same data as an unbroken one. Uses CUDA when it is available.
 """
 
 from __future__ import annotations
@@ -25,15 +28,28 @@ import numpy as np
 import torch
 
 from models.common import MODEL_TYPES, count_parameters, create_model, data_dir
-from models.data import ami_windows, frame_labels, load_noise, load_pool, simulate_window, synthetic_pool
+from models.data import (
+    ami_clips,
+    ami_training_window,
+    ami_windows,
+    frame_labels,
+    load_noise,
+    load_pool,
+    simulate_window,
+    synthetic_pool,
+)
 from models.losses import frame_errors, pit_powerset_loss, powerset_to_multilabel
 
 
-def make_batch(seed: int, step: int, size: int, pool, noise, geometry) -> tuple[np.ndarray, np.ndarray]:
+def make_batch(seed: int, step: int, size: int, pool, noise, geometry, ami=None,
+               ami_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """`size` windows: the first round(size * ami_share) are crops of the `ami` clips (when
+    given), the rest simulated conversations."""
     rng = np.random.default_rng([seed, step])
+    n_ami = int(round(size * ami_share)) if ami else 0
     waves, labels = [], []
-    for _ in range(size):
-        w, act = simulate_window(rng, pool, noise)
+    for i in range(size):
+        w, act = ami_training_window(rng, ami) if i < n_ami else simulate_window(rng, pool, noise)
         waves.append(w)
         labels.append(frame_labels(act, geometry))
     return np.stack(waves)[:, None, :], np.stack(labels)
@@ -42,19 +58,19 @@ def make_batch(seed: int, step: int, size: int, pool, noise, geometry) -> tuple[
 class Prefetcher:
     """Simulates the next batches in a background thread (numpy releases the GIL in FFTs)."""
 
-    def __init__(self, seed, start, size, pool, noise, geometry, depth: int = 3):
+    def __init__(self, seed, start, size, pool, noise, geometry, ami=None, ami_share=0.0, depth: int = 3):
         self.q: queue.Queue = queue.Queue(maxsize=depth)
-        self.args = (seed, size, pool, noise, geometry)
+        self.args = (seed, size, pool, noise, geometry, ami, ami_share)
         self.step = start
         self.stop = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
-        seed, size, pool, noise, geometry = self.args
+        seed, size, pool, noise, geometry, ami, ami_share = self.args
         step = self.step
         while not self.stop:
-            self.q.put(make_batch(seed, step, size, pool, noise, geometry))
+            self.q.put(make_batch(seed, step, size, pool, noise, geometry, ami, ami_share))
             step += 1
 
     def next(self):
@@ -106,6 +122,11 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this long; 0 = no limit")
     ap.add_argument("--no-ami", action="store_true", help="skip the ami-dev validation")
+    ap.add_argument("--ami-train", default="", help="comma-separated ami-dev clips to fine-tune on, e.g. "
+                    "trn00,trn01 (default none: ami-dev is validation only)")
+    ap.add_argument("--ami-share", type=float, default=0.25, help="share of each batch taken from --ami-train")
+    ap.add_argument("--select", choices=("ami", "val"), default="ami",
+                    help="best.pt = lowest frame error on ami-dev (ami) or on the simulated validation set (val)")
     ap.add_argument("--synthetic-data", action="store_true",
                     help="synthetic voices instead of the shared data (smoke tests only)")
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -152,6 +173,14 @@ def main(argv=None) -> int:
         pool, val_pool, noise = load_pool(data, "train"), load_pool(data, "val"), load_noise(data)
     val_waves, val_labels = make_batch(args.seed + 1000, 0, args.val_windows, val_pool, noise, geometry)
     ami = None if args.no_ami or not (data / "ami-dev").is_dir() else ami_windows(data, geometry)
+    ami_train_names = tuple(n for n in args.ami_train.split(",") if n)
+    ami_train = ami_clips(data, ami_train_names) if ami_train_names else None
+    ami_heldout = None
+    if ami is not None and ami_train:
+        heldout = tuple(n for n in ami_clips(data) if n not in ami_train)
+        ami_heldout = ami_windows(data, geometry, names=heldout) if heldout else None
+        print(f"fine-tuning on ami-dev {','.join(ami_train)} ({args.ami_share:.0%} of each batch); "
+              f"held out: {','.join(heldout)}", flush=True)
     print(f"train speakers {len(pool)}, validation speakers {len(val_pool)}, validation windows "
           f"{len(val_waves)} simulated + {0 if ami is None else len(ami[0])} ami-dev", flush=True)
 
@@ -162,6 +191,8 @@ def main(argv=None) -> int:
         rec["val"] = evaluate(model, val_waves, val_labels, device)
         if ami is not None:
             rec["ami"] = evaluate(model, ami[0], ami[1], device)
+        if ami_heldout is not None:
+            rec["ami_heldout"] = evaluate(model, ami_heldout[0], ami_heldout[1], device)
         history.append(rec)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
@@ -169,8 +200,10 @@ def main(argv=None) -> int:
                f"der {rec['val']['der']:.3f}")
         if "ami" in rec:
             msg += f"  ami loss {rec['ami']['loss']:.4f} der {rec['ami']['der']:.3f}"
+        if "ami_heldout" in rec:
+            msg += f"  held-out ami der {rec['ami_heldout']['der']:.3f}"
         print(msg + f"  ({rec['minutes']} min)", flush=True)
-        score = rec["ami"]["der"] if "ami" in rec else rec["val"]["der"]
+        score = rec["ami"]["der"] if "ami" in rec and args.select == "ami" else rec["val"]["der"]
         ck = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step_now, "history": history,
               "best": min(best, score), "model_type": args.model_type, "geometry": geometry, "args": vars(args)}
         if score < best:
@@ -181,7 +214,7 @@ def main(argv=None) -> int:
         torch.save(ck, tmp)
         tmp.replace(last)
 
-    prefetch = Prefetcher(args.seed, step, args.batch_size, pool, noise, geometry)
+    prefetch = Prefetcher(args.seed, step, args.batch_size, pool, noise, geometry, ami_train, args.ami_share)
     model.train()
     t0 = time.time()
     spent0 = history[-1]["minutes"] * 60 if history else 0.0  # time of the runs before a resume

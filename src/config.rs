@@ -2,9 +2,17 @@
 //! creation, with an error that names the field.
 
 use crate::error::{Error, Result};
+use crate::models::contract::RecommendedSettings;
 
 /// Hard cap on global speakers per session; keeps tracker memory bounded.
 pub const MAX_SPEAKERS_LIMIT: u32 = 64;
+
+// Engine defaults of the settings a segmentation model may recommend instead (tuned on
+// ami-dev for the silero VAD segmenter's probabilities). Not `pub`: cbindgen would put
+// them into the C header; `Config::default().onset()` etc. expose them.
+const DEFAULT_ONSET: f32 = 0.15;
+const DEFAULT_OFFSET: f32 = 0.08;
+const DEFAULT_TAU_ACTIVE: f32 = 0.15;
 
 /// Streaming and clustering settings of one session. Times are in seconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +27,9 @@ pub struct Config {
     /// models use their own window). Default 3.0 s.
     pub vad_window: f32,
     /// A local speaker counts as active in a window when its activity exceeds this.
-    pub tau_active: f32,
+    /// `None`: the segmentation model's recommendation (`voiceflow.tau_active`), else
+    /// 0.15. Same rule for `onset` and `offset`.
+    pub tau_active: Option<f32>,
     /// Cosine distance above which a local speaker becomes a new global speaker.
     pub delta_new: f32,
     /// Seconds of clean speech a local speaker needs in a window to update its centroid.
@@ -27,9 +37,10 @@ pub struct Config {
     /// Seconds of clean speech needed to compute an embedding at all.
     pub min_embedding_speech: f32,
     /// Hysteresis thresholds of binarization: a speaker turns on above `onset` and off
-    /// below `offset`.
-    pub onset: f32,
-    pub offset: f32,
+    /// below `offset`. `None`: the model's recommendation, else 0.15 /
+    /// 0.08.
+    pub onset: Option<f32>,
+    pub offset: Option<f32>,
     /// Segments shorter than this are dropped.
     pub min_duration_on: f32,
     /// Gaps shorter than this inside one speaker's speech are filled.
@@ -62,12 +73,12 @@ impl Default for Config {
             latency: 2.5,
             step: 0.5,
             vad_window: 3.0,
-            tau_active: 0.15,
+            tau_active: None,
             delta_new: 0.3,
             rho_update: 0.5,
             min_embedding_speech: 0.3,
-            onset: 0.15,
-            offset: 0.08,
+            onset: None,
+            offset: None,
             min_duration_on: 0.25,
             min_duration_off: 0.8,
             num_speakers: None,
@@ -81,7 +92,34 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Checks every field; the error names the first invalid one.
+    /// Effective activity threshold (see [`Config::tau_active`](Config#structfield.tau_active)).
+    pub fn tau_active(&self) -> f32 {
+        self.tau_active.unwrap_or(DEFAULT_TAU_ACTIVE)
+    }
+
+    /// Effective hysteresis onset.
+    pub fn onset(&self) -> f32 {
+        self.onset.unwrap_or(DEFAULT_ONSET)
+    }
+
+    /// Effective hysteresis offset.
+    pub fn offset(&self) -> f32 {
+        self.offset.unwrap_or(DEFAULT_OFFSET)
+    }
+
+    /// The settings the caller left unset (`None`) taken from the segmentation model's
+    /// recommendation, where it makes one; values the caller set always win.
+    pub fn with_recommended(&self, recommended: &RecommendedSettings) -> Config {
+        Config {
+            tau_active: self.tau_active.or(recommended.tau_active),
+            onset: self.onset.or(recommended.onset),
+            offset: self.offset.or(recommended.offset),
+            ..self.clone()
+        }
+    }
+
+    /// Checks every field (unset model-dependent ones at their engine default); the
+    /// error names the first invalid one.
     pub fn validate(&self) -> Result<()> {
         let positive = |field: &str, v: f32, max: f32| {
             if v.is_finite() && v > 0.0 && v <= max {
@@ -116,14 +154,17 @@ impl Config {
         if self.vad_window < self.step {
             return Err(Error::config("vad_window", "must be >= step"));
         }
-        unit("tau_active", self.tau_active)?;
+        unit("tau_active", self.tau_active())?;
         positive("delta_new", self.delta_new, 2.0)?;
         non_negative("rho_update", self.rho_update, 30.0)?;
         positive("min_embedding_speech", self.min_embedding_speech, 30.0)?;
-        unit("onset", self.onset)?;
-        unit("offset", self.offset)?;
-        if self.offset > self.onset {
-            return Err(Error::config("offset", "must be <= onset"));
+        unit("onset", self.onset())?;
+        unit("offset", self.offset())?;
+        if self.offset() > self.onset() {
+            return Err(Error::config(
+                "offset",
+                format!("{} must be <= onset {}", self.offset(), self.onset()),
+            ));
         }
         non_negative("min_duration_on", self.min_duration_on, 60.0)?;
         non_negative("min_duration_off", self.min_duration_off, 60.0)?;
@@ -190,12 +231,12 @@ impl Config {
             "latency" => self.latency = v,
             "step" => self.step = v,
             "vad_window" => self.vad_window = v,
-            "tau_active" => self.tau_active = v,
+            "tau_active" => self.tau_active = Some(v),
             "delta_new" => self.delta_new = v,
             "rho_update" => self.rho_update = v,
             "min_embedding_speech" => self.min_embedding_speech = v,
-            "onset" => self.onset = v,
-            "offset" => self.offset = v,
+            "onset" => self.onset = Some(v),
+            "offset" => self.offset = Some(v),
             "min_duration_on" => self.min_duration_on = v,
             "min_duration_off" => self.min_duration_off = v,
             "min_new_speaker_speech" => self.min_new_speaker_speech = v,
@@ -275,6 +316,47 @@ mod tests {
         assert_eq!(c.num_speakers, None);
         c.set("max_speakers", 2.5).unwrap();
         assert!(c.validate().unwrap_err().message().contains("max_speakers"));
+    }
+
+    #[test]
+    fn caller_settings_win_over_model_recommendations_over_defaults() {
+        let recommended = RecommendedSettings {
+            onset: Some(0.5),
+            offset: Some(0.35),
+            tau_active: None,
+        };
+        let plain = Config::default().with_recommended(&recommended);
+        assert_eq!(
+            (plain.onset(), plain.offset(), plain.tau_active()),
+            (0.5, 0.35, DEFAULT_TAU_ACTIVE)
+        );
+        let mut caller = Config::default();
+        caller.set("onset", 0.6).unwrap();
+        caller.set("tau_active", 0.3).unwrap();
+        let mixed = caller.with_recommended(&recommended);
+        assert_eq!(
+            (mixed.onset(), mixed.offset(), mixed.tau_active()),
+            (0.6, 0.35, 0.3)
+        );
+        let untouched = Config::default().with_recommended(&RecommendedSettings::default());
+        assert_eq!(
+            (
+                untouched.onset(),
+                untouched.offset(),
+                untouched.tau_active()
+            ),
+            (DEFAULT_ONSET, DEFAULT_OFFSET, DEFAULT_TAU_ACTIVE)
+        );
+        // A caller's offset is checked against the model's onset, not the engine's.
+        let mut c = Config::default();
+        c.set("offset", 0.4).unwrap();
+        assert!(c.validate().is_err());
+        c.with_recommended(&RecommendedSettings {
+            onset: Some(0.6),
+            ..RecommendedSettings::default()
+        })
+        .validate()
+        .unwrap();
     }
 
     #[test]

@@ -46,12 +46,13 @@ fn open(segmentation: PathBuf, device: Device) -> Arc<Model> {
     Arc::new(model)
 }
 
-/// Powerset models want their own thresholds (the defaults suit the VAD).
+/// Powerset models want their own thresholds (the defaults suit the VAD); the fast CNN
+/// declares these, the untrained sophisticated model declares none.
 fn config() -> Config {
     Config {
-        onset: 0.5,
-        offset: 0.35,
-        tau_active: 0.5,
+        onset: Some(0.5),
+        offset: Some(0.35),
+        tau_active: Some(0.5),
         ..Config::default()
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::*;
 use voiceflow::models::Segmenter;
-use voiceflow::{Config, Model, ModelOptions};
+use voiceflow::{Config, Model, ModelOptions, Session};
 
 fn tone(freq: f32, seconds: f32, start: f32, out: &mut [f32]) {
     let rate = 16_000.0;
@@ -80,12 +80,8 @@ fn batched_windows_give_the_segments_of_unbatched_ones() {
         };
         Arc::new(Model::open(&options).unwrap())
     };
-    let config = Config {
-        onset: 0.5,
-        offset: 0.35,
-        tau_active: 0.5,
-        ..Config::default()
-    };
+    // The model's recommended binarization (voiceflow.onset etc.) applies.
+    let config = Config::default();
     let mut audio = example_audio();
     audio.truncate(30 * 16_000);
     let unbatched = diarize(open(1), config.clone(), &audio, 16_000, 1, 1_600);
@@ -105,4 +101,51 @@ fn batched_windows_give_the_segments_of_unbatched_ones() {
         let err = Model::open(&options).err().expect("refused");
         assert!(err.message().contains("max_batch"), "{}", err.message());
     }
+}
+
+/// The shipped fast CNN declares its binarization settings (`voiceflow.onset`, `offset`,
+/// `tau_active`): sessions use them for what the caller leaves unset, and nothing else.
+#[test]
+fn model_recommended_binarization_applies_unless_the_caller_sets_it() {
+    assert!(voiceflow::models::setup_present(), "run `make setup` first");
+    let options = ModelOptions {
+        segmentation: Some(repo().join("models/fast_cnn.onnx")),
+        ..ModelOptions::default()
+    };
+    let cnn = Arc::new(Model::open(&options).unwrap());
+    let r = cnn.recommended_settings();
+    let (onset, offset, tau) = (r.onset.unwrap(), r.offset.unwrap(), r.tau_active.unwrap());
+    let engine = Config::default(); // unset: the engine defaults
+    assert!(onset != engine.onset() && tau != engine.tau_active());
+
+    let session = Session::new(Arc::clone(&cnn), Config::default()).unwrap();
+    let c = session.config();
+    assert_eq!(
+        (c.onset(), c.offset(), c.tau_active()),
+        (onset, offset, tau)
+    );
+
+    let mut mine = Config::default();
+    mine.set("onset", 0.9).unwrap();
+    let session = Session::new(Arc::clone(&cnn), mine).unwrap();
+    let c = session.config();
+    assert_eq!((c.onset(), c.offset(), c.tau_active()), (0.9, offset, tau));
+
+    // A caller's offset above the model's onset is refused, naming the field.
+    let mut bad = Config::default();
+    bad.set("offset", f64::from(onset) + 0.05).unwrap();
+    let err = Session::new(cnn, bad).err().unwrap();
+    assert!(err.message().contains("offset"), "{}", err.message());
+
+    // silero VAD recommends nothing: the engine defaults apply.
+    let session = Session::new(model(), Config::default()).unwrap();
+    let c = session.config();
+    assert_eq!(
+        (c.onset(), c.offset(), c.tau_active()),
+        (engine.onset(), engine.offset(), engine.tau_active())
+    );
+    assert_eq!(
+        (engine.onset(), engine.offset(), engine.tau_active()),
+        (0.15, 0.08, 0.15)
+    );
 }

@@ -1,8 +1,19 @@
 import numpy as np
 import pytest
+import torch
 
 from models.common import data_dir
-from models.data import EVAL_DEV_CLEAN, EVAL_TEST_OTHER, frame_labels, simulate_window, speaker_split, synthetic_pool
+from models.data import (
+    EVAL_DEV_CLEAN,
+    EVAL_TEST_OTHER,
+    ami_training_window,
+    frame_labels,
+    simulate_window,
+    speaker_split,
+    synthetic_pool,
+)
+from models.fast_cnn import RMS_FLOOR, normalise
+from models.train import make_batch
 
 
 def test_simulation_is_reproducible_and_labelled():
@@ -45,3 +56,28 @@ def test_speaker_split_excludes_evaluation_speakers():
     ids = {k[2:] for part in split.values() for k in part}
     assert not ids & set(EVAL_DEV_CLEAN) and not ids & set(EVAL_TEST_OTHER)
     assert not set(split["train"]) & set(split["val"])
+
+
+def test_ami_training_windows_are_random_crops_with_top_speakers():
+    n = 30 * 16000
+    act = np.zeros((n, 4), bool)
+    act[:, 3] = True  # the most talkative speaker becomes local speaker 0
+    act[16000:48000, 1] = True
+    clips = {"c": (np.full(n, 0.01, np.float32), act)}
+    w, a = ami_training_window(np.random.default_rng(3), clips, gain_db=(6.0, 6.0))
+    assert w.shape == (80000,) and a.shape == (80000, 3) and w.dtype == np.float32
+    assert np.allclose(w, 0.01 * 10 ** (6 / 20), rtol=1e-5)
+    assert a[:, 0].all()
+    geometry = {"frame_step_samples": 320, "frame_offset_samples": 0, "frame_length_samples": 755, "frames": 248}
+    batch_w, batch_l = make_batch(1, 0, 4, synthetic_pool(speakers=3, utterances=1, seconds=4.0), [], geometry,
+                                  clips, ami_share=0.5)
+    assert batch_w.shape == (4, 1, 80000) and batch_l.shape == (4, 248, 3)
+    assert batch_l[:2, :, 0].all()  # the first half of the batch are the clip's crops
+
+
+def test_normalisation_does_not_amplify_near_silent_windows():
+    loud = torch.full((1, 1, 80000), 0.1)
+    quiet = torch.full((1, 1, 80000), 1e-5)
+    assert torch.allclose(normalise(loud), torch.ones_like(loud))
+    assert torch.allclose(normalise(quiet), quiet / RMS_FLOOR)
+    assert float(normalise(quiet).abs().max()) < 0.01

@@ -62,14 +62,23 @@ def random_checkpoint(tmp_path_factory):
 def test_fp32_export_metadata_and_parity(tmp_path, random_checkpoint):
     out = tmp_path / "fast.onnx"
     assert export_onnx.main(["--model-type", "fast-cnn", "--checkpoint", str(random_checkpoint), "--out", str(out),
-                             "--no-bench"]) == 0
+                             "--no-bench", "--onset", "0.5", "--offset", "0.35", "--tau-active", "0.45"]) == 0
     meta = check_file(out)
     assert meta["voiceflow.precision"] == "fp32"
+    assert (meta["voiceflow.onset"], meta["voiceflow.offset"], meta["voiceflow.tau_active"]) == ("0.5", "0.35", "0.45")
     report = json.loads(out.with_suffix(".export.json").read_text())
     assert report["parity"]["max_abs_diff_log_prob"] < 1e-3
     assert report["parity"]["frame_decision_agreement"] >= 0.999
     # no BatchNormalization left: it is folded into the convolutions
     assert not any(n.op_type == "BatchNormalization" for n in onnx.load(str(out)).graph.node)
+
+
+@pytest.mark.parametrize("bad", [["--onset", "1.2"], ["--tau-active", "0"], ["--onset", "0.3", "--offset", "0.4"]])
+def test_bad_recommended_settings_are_refused(tmp_path, random_checkpoint, bad):
+    out = tmp_path / "never.onnx"
+    with pytest.raises(SystemExit, match="onset|offset|tau-active"):
+        export_onnx.main(["--checkpoint", str(random_checkpoint), "--out", str(out), "--no-bench", *bad])
+    assert not out.exists()
 
 
 def test_fp16_export_runs(tmp_path, random_checkpoint):

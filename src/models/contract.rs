@@ -42,19 +42,32 @@ pub struct Provenance {
     pub version: String,
 }
 
+/// Binarization settings a segmentation model recommends for its own scores (optional
+/// keys `voiceflow.onset`, `voiceflow.offset`, `voiceflow.tau_active`, each in the open
+/// range 0..1). Scores of different models are calibrated differently (a powerset model's
+/// secondary speakers carry probability mass almost everywhere), so one engine default
+/// cannot suit them all. The engine uses them unless the caller set the value.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RecommendedSettings {
+    pub onset: Option<f32>,
+    pub offset: Option<f32>,
+    pub tau_active: Option<f32>,
+}
+
 /// Contract of a `vad` model (inputs `input` [n, context+chunk], `h`, `c`
 /// [1, 1, state]; outputs `speech_probs` [n], `hn`, `cn`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VadContract {
     pub chunk_samples: usize,
     pub context_samples: usize,
     pub state_size: usize,
+    pub recommended: RecommendedSettings,
     pub provenance: Provenance,
 }
 
 /// Contract of a `segmentation` model (input `[batch, 1, window_samples]`, output
 /// `[batch, frames, classes]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SegmentationContract {
     pub window_samples: usize,
     pub frame_step_samples: usize,
@@ -63,6 +76,7 @@ pub struct SegmentationContract {
     pub frame_length_samples: usize,
     pub speakers: usize,
     pub encoding: OutputEncoding,
+    pub recommended: RecommendedSettings,
     pub provenance: Provenance,
 }
 
@@ -171,6 +185,40 @@ impl<'a> Metadata<'a> {
         }
     }
 
+    /// An optional probability-like setting in the open range 0..1.
+    fn optional_unit(&self, key: &str) -> Result<Option<f32>> {
+        let Some(raw) = self.props.get(&format!("voiceflow.{key}")) else {
+            return Ok(None);
+        };
+        match raw.trim().parse::<f32>() {
+            Ok(v) if v > 0.0 && v < 1.0 => Ok(Some(v)),
+            _ => Err(Error::model(
+                self.path,
+                format!(
+                    "metadata voiceflow.{key} = {raw:?} must be a number in the open range 0..1"
+                ),
+            )),
+        }
+    }
+
+    /// The optional recommended binarization settings (see [`RecommendedSettings`]).
+    pub fn recommended(&self) -> Result<RecommendedSettings> {
+        let r = RecommendedSettings {
+            onset: self.optional_unit("onset")?,
+            offset: self.optional_unit("offset")?,
+            tau_active: self.optional_unit("tau_active")?,
+        };
+        if let (Some(on), Some(off)) = (r.onset, r.offset) {
+            if off > on {
+                return Err(Error::model(
+                    self.path,
+                    format!("metadata voiceflow.offset {off} must be <= voiceflow.onset {on}"),
+                ));
+            }
+        }
+        Ok(r)
+    }
+
     /// The declared kind, checked against what the caller expects.
     pub fn expect_kind(&self, expected: &[ModelKind]) -> Result<ModelKind> {
         let kind = match self.text("kind")? {
@@ -213,6 +261,7 @@ impl<'a> Metadata<'a> {
             chunk_samples: self.count("chunk_samples", 1, MAX_DECLARED_SAMPLES)?,
             context_samples: self.count("context_samples", 0, MAX_DECLARED_SAMPLES)?,
             state_size: self.count("state_size", 1, 4096)?,
+            recommended: self.recommended()?,
             provenance: self.provenance(),
         })
     }
@@ -244,6 +293,7 @@ impl<'a> Metadata<'a> {
             frame_length_samples,
             speakers,
             encoding,
+            recommended: self.recommended()?,
             provenance: self.provenance(),
         };
         if contract.frames() == 0 {
@@ -361,6 +411,51 @@ mod tests {
             .expect_kind(&[ModelKind::Vad])
             .unwrap_err();
         assert!(e.message().contains("voiceflow.kind"));
+    }
+
+    #[test]
+    fn recommended_settings_are_optional_and_checked() {
+        let p = Path::new("seg.onnx");
+        let c = Metadata::new(p, meta(&segmentation_props()))
+            .segmentation()
+            .unwrap();
+        assert_eq!(c.recommended, RecommendedSettings::default());
+
+        let mut props = segmentation_props();
+        props.extend([
+            ("onset", "0.5"),
+            ("offset", " 0.35 "),
+            ("tau_active", "0.45"),
+        ]);
+        let c = Metadata::new(p, meta(&props)).segmentation().unwrap();
+        assert_eq!(
+            c.recommended,
+            RecommendedSettings {
+                onset: Some(0.5),
+                offset: Some(0.35),
+                tau_active: Some(0.45),
+            }
+        );
+
+        for (key, bad) in [
+            ("onset", "1.5"),
+            ("offset", "0"),
+            ("tau_active", "NaN"),
+            ("onset", "high"),
+        ] {
+            let mut props = segmentation_props();
+            props.push((key, bad));
+            let e = Metadata::new(p, meta(&props)).segmentation().unwrap_err();
+            assert!(
+                e.message().contains(&format!("voiceflow.{key}")),
+                "{key}={bad}: {}",
+                e.message()
+            );
+        }
+        let mut props = segmentation_props();
+        props.extend([("onset", "0.3"), ("offset", "0.4")]);
+        let e = Metadata::new(p, meta(&props)).segmentation().unwrap_err();
+        assert!(e.message().contains("voiceflow.offset"), "{}", e.message());
     }
 
     #[test]

@@ -9,7 +9,10 @@ mod vad;
 
 use std::path::PathBuf;
 
-pub use contract::{EmbeddingContract, ModelKind, Provenance, SegmentationContract, VadContract};
+pub use contract::{
+    EmbeddingContract, ModelKind, Provenance, RecommendedSettings, SegmentationContract,
+    VadContract,
+};
 pub use device::{Device, DeviceReport};
 pub use embedding::{normalize, EmbeddingModel};
 pub use segmentation::SegmentationModel;
@@ -212,6 +215,15 @@ impl Model {
 
     pub fn embedder(&self) -> &EmbeddingModel {
         &self.embedder
+    }
+
+    /// Binarization settings the segmentation model recommends for its scores; a
+    /// session uses them for the settings its config leaves unset.
+    pub fn recommended_settings(&self) -> RecommendedSettings {
+        match &self.segmenter {
+            Segmenter::Vad(m) => m.contract().recommended,
+            Segmenter::Windowed(m) => m.contract().recommended,
+        }
     }
 
     /// Human-readable names and versions of both models.

@@ -82,6 +82,7 @@ pub struct Session {
 impl Session {
     /// Starts a session on `model` with `config` (validated here).
     pub fn new(model: Arc<Model>, config: Config) -> Result<Session> {
+        let config = config.with_recommended(&model.recommended_settings());
         config.validate()?;
         let seconds = |s: f32| (s * RATE as f32).round() as u64;
         let segmenter = model.segmenter();
@@ -110,8 +111,8 @@ impl Session {
         });
         let frames = |s: f32| ((s * RATE as f32) / frame_samples as f32).round() as i64;
         let binarizer = Binarizer::new(BinarizeSettings {
-            onset: config.onset,
-            offset: config.offset,
+            onset: config.onset(),
+            offset: config.offset(),
             min_on: frames(config.min_duration_on),
             min_off: frames(config.min_duration_off),
             frame_seconds: frame_samples as f64 / f64::from(RATE),
@@ -145,6 +146,8 @@ impl Session {
         })
     }
 
+    /// The session's effective config: the caller's, with unset settings taken from the
+    /// segmentation model's recommendation.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -393,7 +396,7 @@ impl Session {
     /// batched inference into `self.embeddings`) for those that need one.
     fn voiceprints(&mut self, model: &Model, end: u64) -> Result<Voiceprints> {
         let locals = self.activity.speakers;
-        let tau = self.config.tau_active;
+        let tau = self.config.tau_active();
 
         // Clean (non-overlapped) speech of each active local speaker, newest last.
         let embed_contract = model.embedder().contract();
