@@ -11,7 +11,8 @@ C_TEST_DIR := target/c-tests
 C_WARN := -Wall -Wextra -Werror -pedantic
 ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
 
-.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean
+.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean \
+	test-reliability test-threads test-fuzz fuzz fuzz-build valgrind miri soak nightly
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
 setup:
@@ -26,7 +27,7 @@ demo: build
 
 ## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
 ## tests of the set-up models and of the model toolkit.
-test: setup lint test-rust test-c test-python test-models
+test: setup lint test-rust test-c test-python test-models test-reliability
 	@echo "voiceflow: all test suites passed"
 
 lint:
@@ -70,6 +71,92 @@ test-c: build
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/c/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(C_TEST_DIR)/test_capi_asan examples/data/conversation.wav
+
+# ---------------------------------------------------------------------------------------
+# Reliability (README, sections Guarantees and Reliability): threads under ThreadSanitizer,
+# fuzzing, Miri, valgrind, soak. `make test` runs the short forms (test-reliability).
+
+test-reliability: test-threads test-fuzz miri
+
+# N threads x sessions on one model equal sequential runs; once plain, once under TSan.
+# The library itself is not TSan-instrumented here (see README, Reliability).
+test-threads: build
+	@mkdir -p $(C_TEST_DIR)
+	$(CC) -std=c11 $(C_WARN) -g -O1 -Iinclude -Itests/c tests/c/test_threads.c -L$(LIB_DIR) \
+		-lvoiceflow -Wl,-rpath,$(CURDIR)/$(LIB_DIR) -lpthread -o $(C_TEST_DIR)/test_threads
+	$(CC) -std=c11 $(C_WARN) -g -O1 -fsanitize=thread -Iinclude -Itests/c tests/c/test_threads.c \
+		-L$(LIB_DIR) -lvoiceflow -Wl,-rpath,$(CURDIR)/$(LIB_DIR) -lpthread \
+		-o $(C_TEST_DIR)/test_threads_tsan
+	VOICEFLOW_HOME=$(VF_HOME) $(C_TEST_DIR)/test_threads examples/data/conversation.wav 8
+	VOICEFLOW_HOME=$(VF_HOME) TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		$(C_TEST_DIR)/test_threads_tsan examples/data/conversation.wav 8
+
+# Nightly Rust (fuzzing and Miri); rustup adds the components it lacks (idempotent).
+nightly:
+	@rustup run nightly rustc --version >/dev/null 2>&1 || { \
+		echo "voiceflow: fuzzing and Miri need the nightly toolchain: rustup toolchain install nightly"; \
+		exit 1; }
+	@rustup component list --toolchain nightly --installed | grep -q '^miri' || \
+		rustup component add --toolchain nightly miri rust-src
+
+# cargo-fuzz (libFuzzer), pinned, installed once into the git-ignored set-up folder.
+CARGO_TOOLS := $(VF_HOME)/cargo-tools
+CARGO_FUZZ_VERSION := 0.13.1
+FUZZ_TARGETS := capi_session segment_writers wav_reader model_metadata
+FUZZ_SECONDS ?= 600
+FUZZ_TEST_SECONDS ?= 15
+FUZZ_WORK := target/fuzz-corpus
+FUZZ := PATH=$(CARGO_TOOLS)/bin:$$PATH VOICEFLOW_HOME=$(VF_HOME) cargo +nightly fuzz
+
+$(CARGO_TOOLS)/bin/cargo-fuzz:
+	cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(CARGO_TOOLS)
+
+fuzz-build: setup nightly $(CARGO_TOOLS)/bin/cargo-fuzz
+	$(FUZZ) build -O
+
+# Each target for $(1) seconds, starting from the committed seeds (fuzz/corpus/<target>);
+# new inputs go to $(FUZZ_WORK), crashes to fuzz/artifacts/<target>/.
+define fuzz_run
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_WORK)/$$t; \
+		echo "== fuzz $$t, $(1) s (log: $(FUZZ_WORK)/$$t.log)"; \
+		$(FUZZ) run -O $$t $(FUZZ_WORK)/$$t fuzz/corpus/$$t -- \
+			-max_total_time=$(1) -rss_limit_mb=4096 -timeout=30 -print_final_stats=1 \
+			> $(FUZZ_WORK)/$$t.log 2>&1 || { tail -n 80 $(FUZZ_WORK)/$$t.log; exit 1; }; \
+		grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" $(FUZZ_WORK)/$$t.log; \
+	done
+endef
+
+## All fuzz targets, FUZZ_SECONDS each (default 600).
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+# The short run of `make test`.
+test-fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_TEST_SECONDS))
+
+# Miri on the pure-Rust unit tests (no ONNX Runtime, no FFI): audio, pipeline, config,
+# contract parsing, status codes and the C ABI's argument checks.
+MIRI_TESTS := audio:: pipeline:: config:: error:: models::contract:: \
+	capi::tests::status capi::tests::null_pointers capi::tests::config_keys \
+	capi::tests::panics capi::tests::push_limit
+miri: nightly
+	MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test --lib -- $(MIRI_TESTS)
+
+# One valgrind run of the threads test (2 threads): no definite leak, no memory error.
+valgrind: build
+	@mkdir -p $(C_TEST_DIR)
+	$(CC) -std=c11 $(C_WARN) -g -O1 -Iinclude -Itests/c tests/c/test_threads.c -L$(LIB_DIR) \
+		-lvoiceflow -Wl,-rpath,$(CURDIR)/$(LIB_DIR) -lpthread -o $(C_TEST_DIR)/test_threads
+	VOICEFLOW_HOME=$(VF_HOME) valgrind --leak-check=full --errors-for-leak-kinds=definite \
+		--error-exitcode=99 $(C_TEST_DIR)/test_threads examples/data/conversation.wav 2
+
+## 10 hours of the example conversation through one session: memory and segment checks.
+SOAK_HOURS ?= 10
+soak: build
+	@mkdir -p target/soak
+	cargo build --release --example soak
+	./target/release/examples/soak --hours $(SOAK_HOURS) --report target/soak/report.json
 
 ## Refresh the committed header from the code.
 header: build
