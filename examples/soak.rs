@@ -7,9 +7,9 @@
 //! - resident memory after warm-up (the first tenth) stays within 2 MB;
 //! - segments come out in start order, each with end > start, none past the audio pushed;
 //! - one speaker's segments never overlap (a duplicated segment would);
-//! - every whole loop of the file after warm-up yields the same number of segments and the
-//!   same seconds of speech as the typical loop, within a small tolerance (a lost or
-//!   duplicated segment would show there).
+//! - every whole loop of the file after warm-up yields the seconds of speech and the number
+//!   of segments of the median loop, within a small tolerance (a lost or duplicated
+//!   segment would show there).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,8 +20,12 @@ use voiceflow::{Config, Model, ModelOptions, Segment, Session};
 
 /// Flatness required of resident memory after warm-up.
 const RSS_TOLERANCE_MB: f64 = 2.0;
-/// Tolerances of one loop against the median loop: segment count and speech seconds.
-const LOOP_COUNT_TOLERANCE: usize = 1;
+/// Tolerances of one loop against the median loop. Speech seconds within 5 %: a lost
+/// turn (2 s or more of the example's 53 s) or a repeated one would break it. Segment
+/// count within 2: the speaker centroids keep adapting, so a turn may now and then be
+/// split by a short stretch given to another speaker (A B A: two more segments, the same
+/// speech); the first 10-hour run showed that in 5 of 568 loops.
+const LOOP_COUNT_TOLERANCE: usize = 2;
 const LOOP_SPEECH_TOLERANCE: f64 = 0.05;
 /// Audio time between memory samples.
 const RSS_SAMPLE_SECONDS: f64 = 300.0;
