@@ -168,7 +168,8 @@ miri-resample: nightly
 
 # One valgrind run of the threads test (2 threads): no definite leak, no memory error
 # (tests/c/valgrind.supp: two reviewed false positives in ld.so and ONNX Runtime). Slow
-# (about N minutes), so it is run on demand and reported in the README, not in `make test`.
+# (ONNX Runtime runs some 50 times slower under memcheck: tens of minutes on a shared
+# 2-core machine), so it is run on demand and reported in the README, not in `make test`.
 valgrind: build
 	@mkdir -p $(C_TEST_DIR)
 	$(CC) -std=c11 $(C_WARN) -g -O1 -Iinclude -Itests/c tests/c/test_threads.c -L$(LIB_DIR) \
