@@ -113,7 +113,8 @@ nightly:
 	@rustup run nightly rustc --version >/dev/null 2>&1 || { \
 		echo "voiceflow: fuzzing and Miri need the nightly toolchain: rustup toolchain install nightly"; \
 		exit 1; }
-	@rustup component list --toolchain nightly --installed | grep -q '^miri' || \
+	@installed="$$(rustup component list --toolchain nightly --installed)"; \
+		{ grep -q '^miri' <<<"$$installed" && grep -q '^rust-src' <<<"$$installed"; } || \
 		rustup component add --toolchain nightly miri rust-src
 
 # cargo-fuzz (libFuzzer), pinned, installed once into the git-ignored set-up folder.
