@@ -20,21 +20,32 @@
  *   vf_session_destroy(session);
  *   vf_model_free(model);
  *
- * Conventions
- * - Every fallible function returns a vf_status: VF_OK (0) or a negative VF_ERR_* code
- *   (codes are never renumbered or reused). Outputs are written only on success.
- *   vf_status_str() gives static text, vf_last_error() the detailed message of the last
- *   failing call on the calling thread.
- * - No input can crash the host: NULL pointers, NaN/Inf samples, bad rates, calls in the
- *   wrong order each return a defined status. A panic inside the library is caught and
- *   returned as VF_ERR_INTERNAL; the session it happened in is then unusable.
- * - A rejected push consumes no samples; the session stays usable.
+ * Guarantees (README, section Guarantees; tests/c, tests/faults.rs and fuzz/ check them)
+ * - Status: every fallible function returns a vf_status: VF_OK (0) or a negative
+ *   VF_ERR_* code (codes are never renumbered or reused; each constant below says what
+ *   it means). Outputs are written only on success. vf_status_str() gives static text,
+ *   vf_last_error() the detailed message of the last failing call on the calling thread.
+ * - No input can crash the host: NULL pointers, NaN/Inf/denormal/huge samples, any rate
+ *   or channel count, a count above VF_MAX_PUSH_SAMPLES, calls in any order (push after
+ *   flush, poll after flush, flush twice, destroy(NULL)), corrupted or wrong model files,
+ *   a missing or too old ONNX Runtime: each returns a defined status with a message.
+ *   A panic inside the library is caught and returned as VF_ERR_INTERNAL; the session it
+ *   happened in then refuses every call with VF_ERR_INTERNAL (destroy it), every other
+ *   session and the model are unaffected. After VF_ERR_INFERENCE the session refuses
+ *   pushes and flushes with VF_ERR_INVALID_STATE; segments already final can be polled.
+ * - A rejected push consumes no samples (it is checked whole before any is used); the
+ *   session stays usable and gives exactly the segments it would have given without it.
  * - Ownership is stated per function: objects returned through an out-pointer are owned
  *   by the caller and freed exactly once with the matching free/destroy function (NULL is
  *   a no-op there); pointer arguments are borrowed for the duration of the call only.
- * - Thread safety: vf_model is immutable and may be shared by any number of threads and
- *   sessions. A vf_session (and a vf_config) may move between threads but must not be
- *   used by two threads at once. Functions without an object are thread-safe.
+ * - Thread safety, per type: vf_model is immutable and may be shared by any number of
+ *   threads and sessions at once. A vf_session or vf_config may move between threads but
+ *   must not be used by two threads at once (different sessions are independent: any
+ *   number may run in parallel on one model and give exactly what they give run one
+ *   after another). Functions without an object are thread-safe; vf_last_error() is
+ *   per thread.
+ * - Bounded memory: a session holds about one analysis window of audio, the frames not
+ *   yet final and one centroid per speaker, whatever the stream's length.
  * - Check vf_abi_version() == VF_ABI_VERSION when you load the library dynamically.
  */
 
@@ -65,6 +76,13 @@
  * breaks nothing, so it stays 1.
  */
 #define VF_ABI_VERSION 1
+
+/**
+ * Most samples (all channels counted) one push may carry (64 Mi: 70 minutes of 16 kHz
+ * mono). A larger `count` is `VF_ERR_INVALID_ARGUMENT`, checked before `samples` is
+ * read; nothing is consumed. Split longer audio into several pushes.
+ */
+#define VF_MAX_PUSH_SAMPLES 67108864
 
 /**
  * Default of [`ModelOptions::max_batch`].
@@ -332,7 +350,9 @@ vf_status vf_session_create(const struct vf_model *model,
  * -1..1) at `sample_rate` Hz (8000..=192000; the same for the whole stream),
  * `channels` 1..=32 (averaged to mono). A rejected push (NaN/Inf samples:
  * `VF_ERR_INVALID_AUDIO`; bad or changed rate: `VF_ERR_UNSUPPORTED_SAMPLE_RATE`; after
- * flush: `VF_ERR_INVALID_STATE`) consumes nothing and the session stays usable.
+ * flush: `VF_ERR_INVALID_STATE`; `count` above `VF_MAX_PUSH_SAMPLES` or not a multiple
+ * of `channels`, `channels` outside 1..=32: `VF_ERR_INVALID_ARGUMENT`) consumes nothing
+ * and the session stays usable.
  * `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
  * call only.
  * # Safety

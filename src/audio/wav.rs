@@ -20,8 +20,16 @@ impl WavAudio {
 }
 
 pub fn read_wav(path: &Path) -> Result<WavAudio> {
-    let io = |e: hound::Error| Error::new(Status::Io, format!("{}: {e}", path.display()));
-    let mut reader = hound::WavReader::open(path).map_err(io)?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::new(Status::Io, format!("{}: {e}", path.display())))?;
+    read_wav_from(std::io::BufReader::new(file), &path.display().to_string())
+}
+
+/// Decodes a WAV stream; `name` (a path, usually) prefixes error messages. Any byte
+/// sequence gives either audio or an `Io` error, never a panic.
+pub fn read_wav_from(reader: impl std::io::Read, name: &str) -> Result<WavAudio> {
+    let io = |e: hound::Error| Error::new(Status::Io, format!("{name}: {e}"));
+    let mut reader = hound::WavReader::new(reader).map_err(io)?;
     let spec = reader.spec();
     let samples = match spec.sample_format {
         hound::SampleFormat::Float => reader

@@ -60,6 +60,11 @@ pub const VF_VERSION_PATCH: u32 = 0;
 /// breaks nothing, so it stays 1.
 pub const VF_ABI_VERSION: u32 = 1;
 
+/// Most samples (all channels counted) one push may carry (64 Mi: 70 minutes of 16 kHz
+/// mono). A larger `count` is `VF_ERR_INVALID_ARGUMENT`, checked before `samples` is
+/// read; nothing is consumed. Split longer audio into several pushes.
+pub const VF_MAX_PUSH_SAMPLES: usize = 67_108_864;
+
 /// A loaded pair of segmentation and embedding models.
 pub struct vf_model {
     inner: Arc<Model>,
@@ -221,6 +226,21 @@ fn str_arg<'a>(what: &str, ptr: *const c_char) -> Result<&'a str> {
             format!("{what} is not valid UTF-8"),
         )
     })
+}
+
+/// Refuses an oversized push before its samples are even looked at: the pointer of a
+/// caller that passed a corrupted count is not valid for `count` elements.
+fn check_push_count(count: usize) -> Result<()> {
+    if count > VF_MAX_PUSH_SAMPLES {
+        return Err(Error::new(
+            Status::InvalidArgument,
+            format!(
+                "count {count} is more than VF_MAX_PUSH_SAMPLES ({VF_MAX_PUSH_SAMPLES}); \
+                 nothing was consumed, split the audio into smaller pushes"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Borrows `count` elements at `ptr`; NULL is allowed only when `count` is 0.
@@ -504,7 +524,9 @@ pub unsafe extern "C" fn vf_session_create(
 /// -1..1) at `sample_rate` Hz (8000..=192000; the same for the whole stream),
 /// `channels` 1..=32 (averaged to mono). A rejected push (NaN/Inf samples:
 /// `VF_ERR_INVALID_AUDIO`; bad or changed rate: `VF_ERR_UNSUPPORTED_SAMPLE_RATE`; after
-/// flush: `VF_ERR_INVALID_STATE`) consumes nothing and the session stays usable.
+/// flush: `VF_ERR_INVALID_STATE`; `count` above `VF_MAX_PUSH_SAMPLES` or not a multiple
+/// of `channels`, `channels` outside 1..=32: `VF_ERR_INVALID_ARGUMENT`) consumes nothing
+/// and the session stays usable.
 /// `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
 /// call only.
 /// # Safety
@@ -518,6 +540,7 @@ pub unsafe extern "C" fn vf_session_push_samples(
     channels: u32,
 ) -> vf_status {
     with_session("vf_session_push_samples", session, |s| {
+        check_push_count(count)?;
         let samples = slice_arg("samples", samples, count)?;
         s.push(samples, sample_rate, channels)
     })
@@ -535,6 +558,7 @@ pub unsafe extern "C" fn vf_session_push_samples_i16(
     channels: u32,
 ) -> vf_status {
     with_session("vf_session_push_samples_i16", session, |s| {
+        check_push_count(count)?;
         let samples = slice_arg("samples", samples, count)?;
         s.push_i16(samples, sample_rate, channels)
     })
@@ -661,6 +685,15 @@ mod tests {
     }
 
     #[test]
+    fn push_limit_matches_the_session_limit() {
+        assert_eq!(VF_MAX_PUSH_SAMPLES, crate::pipeline::MAX_PUSH_SAMPLES);
+        assert_eq!(check_push_count(VF_MAX_PUSH_SAMPLES), Ok(()));
+        let err = check_push_count(1_000_000_000).unwrap_err();
+        assert_eq!(err.status(), Status::InvalidArgument);
+        assert!(err.message().contains("nothing was consumed"));
+    }
+
+    #[test]
     fn null_pointers_are_reported_not_dereferenced() {
         assert_eq!(
             unsafe { vf_session_flush(std::ptr::null_mut()) },
@@ -708,6 +741,109 @@ mod tests {
             VF_ERR_NULL_POINTER
         );
         unsafe { vf_config_free(cfg) };
+    }
+
+    /// 16 kHz mono samples of the example conversation.
+    fn example_audio() -> Vec<f32> {
+        let wav =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/conversation.wav");
+        crate::audio::read_wav(&wav).unwrap().samples
+    }
+
+    /// Streams `audio` in 1 s pushes, flushes and polls everything.
+    unsafe fn stream(session: *mut vf_session, audio: &[f32]) -> Vec<(u32, f64, f64)> {
+        for piece in audio.chunks(16_000) {
+            let st =
+                unsafe { vf_session_push_samples(session, piece.as_ptr(), piece.len(), 16_000, 1) };
+            assert_eq!(st, VF_OK, "{}", last_error());
+        }
+        assert_eq!(unsafe { vf_session_flush(session) }, VF_OK);
+        let mut out = [vf_segment::default(); 256];
+        let mut got = 0;
+        let st = unsafe { vf_session_poll_segments(session, out.as_mut_ptr(), 256, &mut got) };
+        assert_eq!(st, VF_OK);
+        out[..got]
+            .iter()
+            .map(|s| (s.speaker, s.start, s.end))
+            .collect()
+    }
+
+    #[test]
+    fn a_caught_panic_poisons_its_session_and_no_other() {
+        assert!(crate::models::setup_present(), "run `make setup` first");
+        let audio = example_audio();
+        let (head, tail) = audio[..16_000 * 20].split_at(16_000 * 5);
+        let mut model = std::ptr::null_mut();
+        assert_eq!(
+            unsafe { vf_model_open(std::ptr::null(), std::ptr::null(), 1, &mut model) },
+            VF_OK
+        );
+        let mut sessions = [std::ptr::null_mut(); 3];
+        for s in &mut sessions {
+            assert_eq!(
+                unsafe { vf_session_create(model, std::ptr::null(), s) },
+                VF_OK
+            );
+        }
+        let [victim, neighbour, reference] = sessions;
+        for s in [victim, neighbour] {
+            let st = unsafe { vf_session_push_samples(s, head.as_ptr(), head.len(), 16_000, 1) };
+            assert_eq!(st, VF_OK);
+        }
+
+        // A panic inside a call on `victim`, as a library bug would raise it.
+        let st = with_session("vf_session_push_samples", victim, |_| {
+            panic!("injected bug")
+        });
+        assert_eq!(st, VF_ERR_INTERNAL);
+        assert!(last_error().contains("injected bug"), "{}", last_error());
+
+        // Every later call on it is refused with the same status and a clear message.
+        let mut count = 7usize;
+        let mut seg = vf_segment::default();
+        let calls: [(&str, vf_status); 5] = [
+            ("push", unsafe {
+                vf_session_push_samples(victim, tail.as_ptr(), tail.len(), 16_000, 1)
+            }),
+            ("push_i16", unsafe {
+                vf_session_push_samples_i16(victim, [0i16; 4].as_ptr(), 4, 16_000, 1)
+            }),
+            ("poll", unsafe {
+                vf_session_poll_segments(victim, &mut seg, 1, &mut count)
+            }),
+            ("pending", unsafe {
+                vf_session_pending_segments(victim, &mut count)
+            }),
+            ("flush", unsafe { vf_session_flush(victim) }),
+        ];
+        for (call, st) in calls {
+            assert_eq!(st, VF_ERR_INTERNAL, "{call}");
+            assert!(
+                last_error().contains("unusable"),
+                "{call}: {}",
+                last_error()
+            );
+        }
+        assert_eq!(count, 7, "no output written by a refused call");
+
+        // The other session on the same model goes on as if nothing happened.
+        // (its first 5 s of segments are still queued: `stream` polls them all at the end)
+        let neighbour_all = unsafe { stream(neighbour, tail) };
+        let clean = unsafe { stream(reference, &audio[..16_000 * 20]) };
+        assert!(!clean.is_empty());
+        assert_eq!(neighbour_all, clean);
+
+        // The poisoned session is still destroyed cleanly, and the model still works.
+        for s in sessions {
+            unsafe { vf_session_destroy(s) };
+        }
+        let mut again = std::ptr::null_mut();
+        assert_eq!(
+            unsafe { vf_session_create(model, std::ptr::null(), &mut again) },
+            VF_OK
+        );
+        unsafe { vf_session_destroy(again) };
+        unsafe { vf_model_free(model) };
     }
 
     #[test]

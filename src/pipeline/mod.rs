@@ -10,4 +10,4 @@ mod stage;
 mod tracker;
 
 pub use segment::{speaker_label, to_json, to_rttm, to_text, Segment};
-pub use session::{Session, SessionStats};
+pub use session::{Session, SessionStats, MAX_PUSH_SAMPLES};

@@ -18,6 +18,11 @@ use crate::models::{Model, Segmenter};
 const RATE: u32 = crate::models::contract::MODEL_SAMPLE_RATE;
 /// Input frames converted per slice, so a huge push never needs a huge buffer.
 const PUSH_SLICE_FRAMES: usize = 16_384;
+/// Most samples (all channels counted) one push may carry: 64 Mi, 256 MB of f32, 70 minutes
+/// of 16 kHz mono. A push blocks its caller while it is processed, so an absurd count
+/// (a corrupted length, an uninitialised variable) is refused up front instead of
+/// blocking the host for hours; split longer audio into several pushes.
+pub const MAX_PUSH_SAMPLES: usize = 1 << 26;
 
 /// Counters a session keeps about its own work.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -182,7 +187,8 @@ impl Session {
     ///
     /// A rejected push (NaN/Inf sample, bad rate or channel count, a rate that differs
     /// from earlier pushes, a length that is not a whole number of frames, push after
-    /// flush) consumes nothing and leaves the session usable. An empty push is a no-op.
+    /// flush, more than [`MAX_PUSH_SAMPLES`] samples) consumes nothing and leaves the session
+    /// usable. An empty push is a no-op.
     pub fn push(&mut self, samples: &[f32], sample_rate: u32, channels: u32) -> Result<()> {
         let first = self.check_push(samples.len(), sample_rate, channels)?;
         if let Some(i) = samples.iter().position(|v| !v.is_finite()) {
@@ -237,6 +243,15 @@ impl Session {
             return Err(Error::new(
                 Status::InvalidState,
                 "push after flush: the stream has ended",
+            ));
+        }
+        if len > MAX_PUSH_SAMPLES {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!(
+                    "{len} samples in one push is more than the maximum {MAX_PUSH_SAMPLES}; \
+                     nothing was consumed, split the audio into smaller pushes"
+                ),
             ));
         }
         if !(1..=32).contains(&channels) {

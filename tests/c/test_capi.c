@@ -7,6 +7,7 @@
  * set-up folder compiled into the library.
  */
 #include "voiceflow.h"
+#include "wav.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -46,92 +47,6 @@ static void check_status_impl(vf_status got, vf_status want, const char *what,
 #define CHECK_ST(expr, want) check_status_impl((expr), (want), #expr, __FILE__, __LINE__)
 
 static void section(const char *name) { printf("== %s\n", name); }
-
-/* ------------------------------------------------------------------------------------ */
-/* WAV reading: RIFF/WAVE, 16-bit PCM, mono                                              */
-
-static uint32_t rd_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
-}
-
-static uint16_t rd_u16(const unsigned char *p) {
-    return (uint16_t)((unsigned)p[0] | ((unsigned)p[1] << 8));
-}
-
-/* Reads a 16-bit PCM mono WAV file; returns a malloc'ed sample array or NULL. */
-static int16_t *read_wav(const char *path, size_t *out_count, uint32_t *out_rate) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *bytes = NULL;
-    long size = 0;
-    int16_t *samples = NULL;
-    size_t pos = 12;
-    int have_fmt = 0;
-    uint32_t rate = 0;
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 12 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        fprintf(stderr, "%s: not a WAV file\n", path);
-        return NULL;
-    }
-    bytes = (unsigned char *)malloc((size_t)size);
-    if (bytes == NULL || fread(bytes, 1, (size_t)size, f) != (size_t)size) {
-        fclose(f);
-        free(bytes);
-        fprintf(stderr, "%s: read failed\n", path);
-        return NULL;
-    }
-    fclose(f);
-    if (memcmp(bytes, "RIFF", 4) != 0 || memcmp(bytes + 8, "WAVE", 4) != 0) {
-        free(bytes);
-        fprintf(stderr, "%s: not RIFF/WAVE\n", path);
-        return NULL;
-    }
-    while (pos + 8 <= (size_t)size) {
-        const unsigned char *id = bytes + pos;
-        size_t len = rd_u32(bytes + pos + 4);
-        size_t body = pos + 8;
-        if (len > (size_t)size - body) {
-            len = (size_t)size - body; /* truncated last chunk: take what is there */
-        }
-        if (memcmp(id, "fmt ", 4) == 0) {
-            uint16_t format, channels, bits;
-            if (len < 16) {
-                break;
-            }
-            format = rd_u16(bytes + body);
-            channels = rd_u16(bytes + body + 2);
-            rate = rd_u32(bytes + body + 4);
-            bits = rd_u16(bytes + body + 14);
-            if ((format != 1 && format != 0xFFFE) || channels != 1 || bits != 16) {
-                fprintf(stderr, "%s: need 16-bit PCM mono (format %u, %u ch, %u bits)\n",
-                        path, (unsigned)format, (unsigned)channels, (unsigned)bits);
-                break;
-            }
-            have_fmt = 1;
-        } else if (memcmp(id, "data", 4) == 0 && have_fmt) {
-            size_t n = len / 2, i;
-            samples = (int16_t *)malloc((n > 0 ? n : 1) * sizeof(int16_t));
-            if (samples != NULL) {
-                for (i = 0; i < n; i++) {
-                    samples[i] = (int16_t)rd_u16(bytes + body + 2 * i);
-                }
-                *out_count = n;
-                *out_rate = rate;
-            }
-            break;
-        }
-        pos = body + len + (len & 1u); /* chunks are padded to an even size */
-    }
-    free(bytes);
-    if (samples == NULL) {
-        fprintf(stderr, "%s: no usable fmt/data chunks\n", path);
-    }
-    return samples;
-}
 
 /* ------------------------------------------------------------------------------------ */
 /* Segment lists                                                                         */
@@ -676,6 +591,17 @@ static int bad_call(vf_session *s, int kind) {
         CHECK_ST(vf_session_push_samples(s, NULL, 0, RATE, 1), VF_OK);
         CHECK_ST(vf_session_push_samples_i16(s, NULL, 0, RATE, 1), VF_OK);
         return 1;
+    case 9:
+        /* 10^9 samples: over VF_MAX_PUSH_SAMPLES, refused before the buffer is read (the
+           buffers here are far smaller; ASan would catch a read past them) */
+        CHECK(VF_MAX_PUSH_SAMPLES < 1000000000u);
+        CHECK_ST(vf_session_push_samples(s, buf, 1000000000u, RATE, 1), VF_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(vf_last_error(), "VF_MAX_PUSH_SAMPLES") != NULL);
+        CHECK_ST(vf_session_push_samples_i16(s, ibuf, 1000000000u, RATE, 1),
+                 VF_ERR_INVALID_ARGUMENT);
+        CHECK_ST(vf_session_push_samples(s, buf, (size_t)VF_MAX_PUSH_SAMPLES + 1, RATE, 1),
+                 VF_ERR_INVALID_ARGUMENT);
+        return 1;
     default:
         return 0;
     }
@@ -771,7 +697,7 @@ static void test_error_paths(const vf_model *model) {
            kind, pending_seen);
     CHECK(ok_a);
     CHECK(ok_b);
-    CHECK(kind >= 9);          /* every kind was exercised */
+    CHECK(kind >= 10);         /* every kind was exercised */
     CHECK(poll_checked == 1);  /* segments were pending at some point in the first 20 s */
 
     /* the pending count is what polling then returns */
