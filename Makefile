@@ -120,7 +120,7 @@ GO_EXAMPLE := target/go/diarize_file
 go-setup:
 	@bash scripts/setup_go.sh
 
-$(GO_EXAMPLE): go-setup build $(wildcard bindings/go/*.go examples/go/diarize_file/*.go)
+$(GO_EXAMPLE): go-setup build $(wildcard bindings/go/*.go bindings/go/wavfile/*.go examples/go/diarize_file/*.go)
 	cd examples/go && $(GO_ENV) go build -o $(CURDIR)/$(GO_EXAMPLE) ./diarize_file
 
 ## Go: gofmt, go vet, go test -race (errors, empty slices, chunking, goroutines), example.

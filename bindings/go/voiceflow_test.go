@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	voiceflow "github.com/voiceflow/voiceflow/bindings/go"
+	"github.com/voiceflow/voiceflow/bindings/go/wavfile"
 )
 
 const conversation = "../../examples/data/conversation.wav"
@@ -32,7 +33,7 @@ func model(t *testing.T) *voiceflow.Model {
 
 func audio(t *testing.T) ([]int16, int) {
 	t.Helper()
-	pcm, rate, channels, err := readWAV(conversation)
+	pcm, rate, channels, err := wavfile.Read(conversation)
 	if err != nil {
 		t.Fatalf("%s: %v", conversation, err)
 	}

@@ -1,4 +1,6 @@
-package voiceflow_test
+// Package wavfile reads 16-bit PCM WAV files for the binding's tests and the Go
+// example (standard library only: no third-party module can be fetched here).
+package wavfile
 
 import (
 	"encoding/binary"
@@ -7,8 +9,8 @@ import (
 	"os"
 )
 
-// readWAV reads a 16-bit PCM RIFF/WAVE file: interleaved samples, rate, channels.
-func readWAV(path string) ([]int16, int, int, error) {
+// Read reads a 16-bit PCM RIFF/WAVE file: interleaved samples, rate, channels.
+func Read(path string) ([]int16, int, int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, 0, 0, err
@@ -30,8 +32,8 @@ func readWAV(path string) ([]int16, int, int, error) {
 			channels = int(binary.LittleEndian.Uint16(body[2:4]))
 			rate = int(binary.LittleEndian.Uint32(body[4:8]))
 			bits := binary.LittleEndian.Uint16(body[14:16])
-			if (format != 1 && format != 0xFFFE) || bits != 16 {
-				return nil, 0, 0, fmt.Errorf("need 16-bit PCM (format %d, %d bits)", format, bits)
+			if (format != 1 && format != 0xFFFE) || bits != 16 || channels == 0 {
+				return nil, 0, 0, fmt.Errorf("need 16-bit PCM (format %d, %d channels, %d bits)", format, channels, bits)
 			}
 		case id == "data" && channels > 0:
 			samples := make([]int16, size/2)
