@@ -87,12 +87,12 @@ fn window_latency_ms(model: &Model, runs: usize) -> (f64, f64, f64) {
     let window = &audio[16_000..16_000 + seg.contract().window_samples];
     let mut out = Vec::new();
     for _ in 0..10 {
-        seg.infer(window, &mut out).unwrap(); // warm-up: kernels, arena, cuDNN search
+        seg.infer_batch(window, 1, &mut out).unwrap(); // warm-up: kernels, arena, cuDNN search
     }
     let mut times: Vec<f64> = (0..runs)
         .map(|_| {
             let t = Instant::now();
-            seg.infer(window, &mut out).unwrap();
+            seg.infer_batch(window, 1, &mut out).unwrap();
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();

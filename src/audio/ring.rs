@@ -39,14 +39,8 @@ impl SampleRing {
         self.buf.extend(&samples[skip..]);
     }
 
-    /// Copies samples `[from, to)` into `out` (cleared first); samples before the stream
-    /// start or already dropped read as zero, as do samples not yet pushed.
-    pub fn copy_range(&self, from: i64, to: i64, out: &mut Vec<f32>) {
-        out.clear();
-        self.extend_range(from, to, out);
-    }
-
-    /// Like [`SampleRing::copy_range`], but appends to `out`.
+    /// Appends samples `[from, to)` to `out`; samples before the stream start or already
+    /// dropped read as zero, as do samples not yet pushed.
     pub fn extend_range(&self, from: i64, to: i64, out: &mut Vec<f32>) {
         out.reserve((to - from).max(0) as usize);
         for abs in from..to {
@@ -71,12 +65,13 @@ mod tests {
         r.push(&[4.0, 5.0, 6.0]);
         assert_eq!(r.end(), 6);
         let mut out = Vec::new();
-        r.copy_range(0, 6, &mut out);
+        r.extend_range(0, 6, &mut out);
         assert_eq!(out, vec![0.0, 0.0, 3.0, 4.0, 5.0, 6.0]);
         r.push(&[7.0; 10]);
         assert_eq!(r.end(), 16);
         assert_eq!(r.buf.len(), 4);
-        r.copy_range(11, 17, &mut out);
+        out.clear();
+        r.extend_range(11, 17, &mut out);
         assert_eq!(out, vec![0.0, 7.0, 7.0, 7.0, 7.0, 0.0]);
     }
 
@@ -85,7 +80,7 @@ mod tests {
         let mut r = SampleRing::new(8);
         r.push(&[1.0, 2.0]);
         let mut out = Vec::new();
-        r.copy_range(-2, 2, &mut out);
+        r.extend_range(-2, 2, &mut out);
         assert_eq!(out, vec![0.0, 0.0, 1.0, 2.0]);
     }
 }

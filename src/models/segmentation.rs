@@ -29,18 +29,12 @@ impl SegmentationModel {
             classes,
         };
         let mut probe = Vec::new();
-        model.infer(&vec![0.0; model.contract.window_samples], &mut probe)?;
+        model.infer_batch(&vec![0.0; model.contract.window_samples], 1, &mut probe)?;
         Ok(model)
     }
 
     pub fn contract(&self) -> &SegmentationContract {
         &self.contract
-    }
-
-    /// Runs one window (exactly `window_samples` long) and writes per-frame, per-speaker
-    /// activity probabilities (`frames x speakers`, row-major) into `activity`.
-    pub fn infer(&self, window: &[f32], activity: &mut Vec<f32>) -> Result<()> {
-        self.infer_batch(window, 1, activity)
     }
 
     /// Runs `rows` windows stored back to back in `windows` in one inference and writes
