@@ -28,6 +28,10 @@ from models.export_onnx import REPO, example_windows, export_fp32, load_model
 from models.onnx_utils import bench_onnx, machine, read_metadata, time_fn
 
 TARGET_P99_MS = {"fast-cnn": 100.0}
+# Speed goals of the fast CNN per precision (p50, one thread), reported with their margin;
+# int8 speed depends on the CPU's integer dot-product instructions (AVX-512 VNNI / AVX-VNNI
+# run it about 2x faster than plain AVX2), so these are reported, not enforced.
+GOAL_P50_MS = {("fast-cnn", "fp32"): 25.0, ("fast-cnn", "int8"): 6.0}
 DEFAULT_ONNX = {"fast-cnn": [REPO / "models" / "fast_cnn.onnx", REPO / "models" / "fast_cnn.int8.onnx"]}
 
 
@@ -52,7 +56,7 @@ def main(argv=None) -> int:
     types = [args.model_type] if args.model_type else [t.strip() for t in args.models.split(",") if t.strip()]
     window = example_windows(1)[0]
     results, misses = [], 0
-    print(f"machine: {machine()['cpu']}; threads {args.threads}; providers {providers()}")
+    print(f"machine: {machine()['cpu']} ({machine()['isa']}); threads {args.threads}; providers {providers()}")
     print(f"{'model':<14} {'runtime':<34} {'mean':>8} {'p50':>8} {'p95':>8} {'p99':>8}  (ms per 5 s window)")
     for mt in types:
         model, _ = load_model(mt, args.checkpoint if len(types) == 1 else None)
@@ -91,6 +95,10 @@ def main(argv=None) -> int:
                 verdict = "OK" if margin >= 0 else "MISSED"
                 line += f"   target P99 <= {target:.0f} ms: {verdict}, margin {margin:+.2f} ms"
                 misses += 0 if margin >= 0 or args.threads != 1 else 1
+                goal = GOAL_P50_MS.get((mt, row["precision"]))
+                if goal:
+                    row["goal_p50_ms"], row["meets_p50_goal"] = goal, row["p50_ms"] <= goal
+                    line += f"; p50 goal <= {goal:.0f} ms: {'OK' if row['meets_p50_goal'] else 'MISSED'}"
             print(line, flush=True)
             row["parameters"] = count_parameters(model)
             results.append(row)

@@ -51,9 +51,9 @@ SIM = {
     "pause_s": (0.05, 1.2),
     "p_long_pause": 0.2,  # sparse speech: meetings have long silences between turns
     "long_pause_s": (1.5, 4.0),
-    "p_overlap_start": 0.35,
-    "overlap_s": (0.1, 1.5),  # capped at half the turn
-    "p_backchannel": 0.35,
+    "p_overlap_start": 0.5,
+    "overlap_s": (0.2, 2.0),  # capped at half the turn
+    "p_backchannel": 0.45,
     "backchannel_s": (0.2, 1.0),
     "level_db": (-6.0, 6.0),
     "p_reverb": 0.5,
@@ -401,11 +401,46 @@ def ami_windows(data: Path, geometry: dict[str, int], hop_s: float = 2.5, names:
     return np.stack(waves).astype(np.float32), np.stack(labels)
 
 
+AMI_EXTRA_TALKER = {
+    "turn_s": (0.4, 2.5),
+    "level_db": (-12.0, 0.0),  # relative to the crop's speech
+    "p_reverb": 0.7,
+    "rt60_s": (0.2, 0.8),
+}
+
+
 def ami_training_window(rng: np.random.Generator, clips: dict[str, tuple[np.ndarray, np.ndarray]],
-                        gain_db: tuple[float, float] = (-10.0, 10.0)) -> tuple[np.ndarray, np.ndarray]:
+                        gain_db: tuple[float, float] = (-10.0, 10.0), pool: dict[str, list[Utterance]] | None = None,
+                        p_extra: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """A random 5 s crop of one fine-tuning clip at a random gain: (waveform, activity
-    [samples, 3]), the same shapes as `simulate_window`."""
+    [samples, 3]), the same shapes as `simulate_window`. With probability `p_extra`, when
+    the crop has a free local speaker, one turn of a LibriSpeech speaker from `pool` is
+    added to it (reverberated, somewhat quieter than the meeting): more overlapped speech in
+    real meeting acoustics than the few labelled clips hold."""
     x, act = clips[list(clips)[int(rng.integers(0, len(clips)))]]
     start = int(rng.integers(0, len(x) - WINDOW_SAMPLES + 1))
-    w = x[start: start + WINDOW_SAMPLES] * np.float32(10.0 ** (_u(rng, gain_db) / 20.0))
-    return np.clip(w, -1.0, 1.0).astype(np.float32), _top_speakers(act[start: start + WINDOW_SAMPLES])
+    w = x[start: start + WINDOW_SAMPLES].copy()
+    labels = _top_speakers(act[start: start + WINDOW_SAMPLES])
+    free = np.flatnonzero(~labels.any(axis=0))
+    if pool and len(free) and rng.random() < p_extra:
+        _add_talker(rng, w, labels, int(free[0]), pool)
+    w *= np.float32(10.0 ** (_u(rng, gain_db) / 20.0))
+    return np.clip(w, -1.0, 1.0).astype(np.float32), labels
+
+
+def _add_talker(rng: np.random.Generator, w: np.ndarray, labels: np.ndarray, k: int,
+                pool: dict[str, list[Utterance]], cfg: dict = AMI_EXTRA_TALKER) -> None:
+    """Mixes one turn of a random pool speaker into `w` as local speaker `k` (in place)."""
+    speakers = list(pool)
+    utts = pool[speakers[int(rng.integers(0, len(speakers)))]]
+    audio, mask = _take(rng, utts, int(_u(rng, cfg["turn_s"]) * SAMPLE_RATE))
+    audio, mask = audio[: len(w)], mask[: len(w)]
+    if rng.random() < cfg["p_reverb"]:
+        audio = _convolve(audio, synthetic_rir(rng, _u(rng, cfg["rt60_s"])))
+    speech = labels.any(axis=1)
+    ref = float(np.mean(w[speech] ** 2)) if speech.sum() > SAMPLE_RATE // 10 else 10.0 ** (-40.0 / 10.0)
+    own = float(np.mean(audio[mask] ** 2)) if mask.any() else 1.0
+    audio = audio * np.float32(np.sqrt(ref / (own + 1e-12)) * 10.0 ** (_u(rng, cfg["level_db"]) / 20.0))
+    at = int(rng.integers(0, len(w) - len(audio) + 1))
+    w[at: at + len(audio)] += audio
+    labels[at: at + len(audio), k] |= mask

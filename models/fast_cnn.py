@@ -105,6 +105,37 @@ class FastDiarizationModel(nn.Module):
         x = self.classifier(self.head(x))
         return torch.log_softmax(x.transpose(1, 2), dim=-1)
 
+    def load_fused_onnx(self, path) -> dict:
+        """Loads the weights of an exported fp32 file (whose BatchNorms are folded into the
+        convolutions) so that the model computes exactly what the file computes: each
+        convolution takes the folded weights, each BatchNorm becomes the identity plus the
+        folded bias (running mean 0, variance 1 - eps, scale 1). The batch statistics are
+        gone, so train such a model with `freeze_batch_norm` (it then trains as the folded
+        network). Returns the file's `voiceflow.*` metadata."""
+        import onnx
+        from onnx import numpy_helper
+
+        m = onnx.load(str(path))
+        weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in m.graph.initializer}
+        state = {}
+        with torch.no_grad():
+            for name, mod in self.named_modules():
+                if isinstance(mod, ConvBNReLU):
+                    w, b = weights.get(f"{name}.conv.weight"), weights.get(f"{name}.conv.bias")
+                    if w is None or b is None or w.shape != mod.conv.weight.shape:
+                        raise ValueError(f"{path}: no fp32 weights for {name} of shape {tuple(mod.conv.weight.shape)}"
+                                         " (an int8/fp16 file, or another architecture?)")
+                    eps = mod.bn.eps
+                    state.update({f"{name}.conv.weight": w, f"{name}.bn.weight": torch.ones_like(b),
+                                  f"{name}.bn.bias": b, f"{name}.bn.running_mean": torch.zeros_like(b),
+                                  f"{name}.bn.running_var": torch.full_like(b, 1.0 - eps)})
+            state["classifier.weight"] = weights["classifier.weight"]
+            state["classifier.bias"] = weights["classifier.bias"]
+        own = self.state_dict()
+        state.update({k: v for k, v in own.items() if k.endswith("num_batches_tracked")})
+        self.load_state_dict(state)
+        return {p.key: p.value for p in m.metadata_props}
+
     def fuse(self) -> FastDiarizationModel:
         """A copy for inference with every BatchNorm folded into its convolution."""
         m = copy.deepcopy(self).eval()
@@ -113,6 +144,14 @@ class FastDiarizationModel(nn.Module):
                 mod.conv = fuse_conv_bn(mod.conv, mod.bn)
                 mod.bn = nn.Identity()
         return m
+
+
+def freeze_batch_norm(model: nn.Module) -> None:
+    """Puts every BatchNorm in eval mode (running statistics used and kept, affine
+    parameters still trained): for fine-tuning weights loaded by `load_fused_onnx`."""
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm1d):
+            mod.eval()
 
 
 @torch.no_grad()

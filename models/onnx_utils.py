@@ -86,14 +86,21 @@ def sha256(path: Path | str) -> str:
     return h.hexdigest()
 
 
+# CPU features that decide convolution speed, fp32 and above all int8 (VNNI).
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
+
+
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
+    cpu, flags = "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and not cpu:
                 cpu = line.split(":", 1)[1].strip()
-                break
+            elif line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return {"cpu": cpu, "python": platform.python_version(), "onnxruntime": ort.__version__,
+    cpu = cpu or platform.processor() or "unknown"
+    isa = " ".join(f for f in ISA_FLAGS if f in flags) or "unknown"
+    return {"cpu": cpu, "isa": isa, "python": platform.python_version(), "onnxruntime": ort.__version__,
             "onnx": onnx.__version__, "platform": platform.platform()}

@@ -38,18 +38,23 @@ from models.data import (
     simulate_window,
     synthetic_pool,
 )
+from models.fast_cnn import freeze_batch_norm
 from models.losses import frame_errors, pit_powerset_loss, powerset_to_multilabel
 
 
 def make_batch(seed: int, step: int, size: int, pool, noise, geometry, ami=None,
-               ami_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+               ami_share: float = 0.0, ami_extra: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """`size` windows: the first round(size * ami_share) are crops of the `ami` clips (when
-    given), the rest simulated conversations."""
+    given; a share `ami_extra` of them with an added simulated talker), the rest simulated
+    conversations."""
     rng = np.random.default_rng([seed, step])
     n_ami = int(round(size * ami_share)) if ami else 0
     waves, labels = [], []
     for i in range(size):
-        w, act = ami_training_window(rng, ami) if i < n_ami else simulate_window(rng, pool, noise)
+        if i < n_ami:
+            w, act = ami_training_window(rng, ami, pool=pool, p_extra=ami_extra)
+        else:
+            w, act = simulate_window(rng, pool, noise)
         waves.append(w)
         labels.append(frame_labels(act, geometry))
     return np.stack(waves)[:, None, :], np.stack(labels)
@@ -58,19 +63,20 @@ def make_batch(seed: int, step: int, size: int, pool, noise, geometry, ami=None,
 class Prefetcher:
     """Simulates the next batches in a background thread (numpy releases the GIL in FFTs)."""
 
-    def __init__(self, seed, start, size, pool, noise, geometry, ami=None, ami_share=0.0, depth: int = 3):
+    def __init__(self, seed, start, size, pool, noise, geometry, ami=None, ami_share=0.0, ami_extra=0.0,
+                 depth: int = 3):
         self.q: queue.Queue = queue.Queue(maxsize=depth)
-        self.args = (seed, size, pool, noise, geometry, ami, ami_share)
+        self.args = (seed, size, pool, noise, geometry, ami, ami_share, ami_extra)
         self.step = start
         self.stop = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
-        seed, size, pool, noise, geometry, ami, ami_share = self.args
+        seed, size, pool, noise, geometry, ami, ami_share, ami_extra = self.args
         step = self.step
         while not self.stop:
-            self.q.put(make_batch(seed, step, size, pool, noise, geometry, ami, ami_share))
+            self.q.put(make_batch(seed, step, size, pool, noise, geometry, ami, ami_share, ami_extra))
             step += 1
 
     def next(self):
@@ -89,7 +95,6 @@ def evaluate(model, waves: np.ndarray, labels: np.ndarray, device, batch: int = 
         lp = model(x)
         losses.append(float(pit_powerset_loss(lp, y)) * len(x))
         hyps.append(powerset_to_multilabel(lp))
-    model.train()
     out = frame_errors(np.concatenate(hyps), labels)
     out["loss"] = sum(losses) / len(waves)
     return out
@@ -109,8 +114,10 @@ def main(argv=None) -> int:
     ap.add_argument("--model-type", choices=MODEL_TYPES, default="fast-cnn")
     ap.add_argument("--data", help="shared data folder (default $VOICEFLOW_DATA or ../shared/data)")
     ap.add_argument("--out", type=Path, help="run folder (default .voiceflow/models-runs/MODEL_TYPE)")
-    ap.add_argument("--checkpoint", type=Path, help="initial weights (a .pt from this tool, or for the "
-                    "sophisticated model a wav2vec2-base encoder state dict)")
+    ap.add_argument("--checkpoint", type=Path, help="initial weights: a .pt from this tool, an exported fp32 "
+                    ".onnx of the fast CNN (continues from a shipped model; implies --freeze-bn), or for the "
+                    "sophisticated model a wav2vec2-base encoder state dict")
+    ap.add_argument("--freeze-bn", action="store_true", help="keep BatchNorm statistics fixed (fine-tuning)")
     ap.add_argument("--steps", type=int, default=1800)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -125,6 +132,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ami-train", default="", help="comma-separated ami-dev clips to fine-tune on, e.g. "
                     "trn00,trn01 (default none: ami-dev is validation only)")
     ap.add_argument("--ami-share", type=float, default=0.25, help="share of each batch taken from --ami-train")
+    ap.add_argument("--ami-extra-talker", type=float, default=0.0,
+                    help="share of the ami-dev crops that get one more (simulated) talker when they have room")
     ap.add_argument("--select", choices=("ami", "val"), default="ami",
                     help="best.pt = lowest frame error on ami-dev (ami) or on the simulated validation set (val)")
     ap.add_argument("--synthetic-data", action="store_true",
@@ -142,7 +151,15 @@ def main(argv=None) -> int:
 
     model = create_model(args.model_type)
     geometry = model.geometry()
-    if args.checkpoint:
+    freeze_bn = args.freeze_bn
+    if args.checkpoint and args.checkpoint.suffix == ".onnx":
+        if not hasattr(model, "load_fused_onnx"):
+            raise SystemExit(f"--checkpoint {args.checkpoint}: only the fast CNN continues from an .onnx file")
+        meta = model.load_fused_onnx(args.checkpoint)
+        freeze_bn = True  # the file has no batch statistics left
+        print(f"initial weights from {args.checkpoint} ({meta.get('voiceflow.name')} "
+              f"{meta.get('voiceflow.version')}), BatchNorm frozen", flush=True)
+    elif args.checkpoint:
         state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
         if isinstance(state, dict) and "model" in state:
             model.load_state_dict(state["model"])
@@ -151,6 +168,12 @@ def main(argv=None) -> int:
         else:
             model.load_state_dict(state)
     model.to(device)
+
+    def train_mode() -> None:
+        model.train()
+        if freeze_bn:
+            freeze_batch_norm(model)
+
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     print(f"{args.model_type}: {count_parameters(model):,} parameters, {count_parameters(model, True):,} "
@@ -193,6 +216,7 @@ def main(argv=None) -> int:
             rec["ami"] = evaluate(model, ami[0], ami[1], device)
         if ami_heldout is not None:
             rec["ami_heldout"] = evaluate(model, ami_heldout[0], ami_heldout[1], device)
+        train_mode()
         history.append(rec)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
@@ -214,8 +238,9 @@ def main(argv=None) -> int:
         torch.save(ck, tmp)
         tmp.replace(last)
 
-    prefetch = Prefetcher(args.seed, step, args.batch_size, pool, noise, geometry, ami_train, args.ami_share)
-    model.train()
+    prefetch = Prefetcher(args.seed, step, args.batch_size, pool, noise, geometry, ami_train, args.ami_share,
+                          args.ami_extra_talker)
+    train_mode()
     t0 = time.time()
     spent0 = history[-1]["minutes"] * 60 if history else 0.0  # time of the runs before a resume
     first = step

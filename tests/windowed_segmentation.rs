@@ -12,12 +12,16 @@ use voiceflow::models::Segmenter;
 use voiceflow::{Config, Model, ModelOptions, Session};
 
 fn tone(freq: f32, seconds: f32, start: f32, out: &mut [f32]) {
+    tone_at(0.2, freq, seconds, start, out);
+}
+
+fn tone_at(amplitude: f32, freq: f32, seconds: f32, start: f32, out: &mut [f32]) {
     let rate = 16_000.0;
     let first = (start * rate) as usize;
     let n = (seconds * rate) as usize;
     for i in 0..n.min(out.len() - first) {
         let t = (first + i) as f32 / rate;
-        out[first + i] += 0.2 * (2.0 * std::f32::consts::PI * freq * t).sin();
+        out[first + i] += amplitude * (2.0 * std::f32::consts::PI * freq * t).sin();
     }
 }
 
@@ -63,6 +67,43 @@ fn windowed_model_finds_two_overlapping_speakers() {
             "{segments:?}"
         );
     }
+}
+
+/// A speaker heard only while another talks (an interruption inside a long turn) never has
+/// clean speech; it is embedded from its overlapped frames and still attributed, instead
+/// of its speech being lost.
+#[test]
+fn a_speaker_heard_only_in_overlap_is_attributed() {
+    let models = voiceflow::runtime::default_home().join("models");
+    let options = ModelOptions {
+        segmentation: Some(models.join("test_segmentation.onnx")),
+        embedding: Some(models.join("test_embedding.onnx")),
+        ..ModelOptions::default()
+    };
+    let model = Arc::new(Model::open(&options).unwrap());
+    // A (low band) talks 1-11 s; B (high band, louder, so its blurred voiceprint is
+    // still mostly B) only at 5-7 s, inside A's turn.
+    let mut audio = vec![0.0f32; 14 * 16_000];
+    tone(500.0, 10.0, 1.0, &mut audio);
+    tone_at(0.4, 2_800.0, 2.0, 5.0, &mut audio);
+    let config = Config {
+        min_new_speaker_speech: 1.0,
+        ..Config::default()
+    };
+    let segments = diarize(model, config, &audio, 16_000, 1, 1_000);
+    assert_eq!(speakers(&segments), 2, "{segments:?}");
+    let b: Vec<_> = segments.iter().filter(|s| s.speaker == 1).collect();
+    let heard: f64 = b.iter().map(|s| s.end - s.start).sum();
+    assert!(
+        (heard - 2.0).abs() < 0.5 && b.iter().all(|s| s.start > 4.6 && s.end < 7.4),
+        "{segments:?}"
+    );
+    let a_speech: f64 = segments
+        .iter()
+        .filter(|s| s.speaker == 0)
+        .map(|s| s.end - s.start)
+        .sum();
+    assert!((a_speech - 10.0).abs() < 0.6, "{segments:?}");
 }
 
 /// Windows that arrive in one push share one inference (bounded by `max_batch`); the

@@ -13,3 +13,5 @@ def test_benchmark_writes_report(tmp_path):
     for r in rows:
         assert {"mean_ms", "p50_ms", "p95_ms", "p99_ms"} <= set(r)
     assert any("margin_ms" in r for r in rows)
+    assert {r["precision"] for r in rows if "goal_p50_ms" in r} == {"fp32", "int8"}
+    assert report["machine"]["isa"]

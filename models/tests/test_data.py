@@ -84,6 +84,22 @@ def test_ami_training_windows_are_random_crops_with_top_speakers():
     assert batch_l[:2, :, 0].all()  # the first half of the batch are the clip's crops
 
 
+def test_ami_crops_get_an_extra_talker_only_where_a_local_speaker_is_free():
+    n = 30 * 16000
+    act = np.zeros((n, 2), bool)
+    act[:, 0] = True
+    act[:, 1] = True
+    clips = {"c": (np.full(n, 0.01, np.float32), act)}
+    pool = synthetic_pool(speakers=3, utterances=1, seconds=4.0)
+    w, a = ami_training_window(np.random.default_rng(3), clips, gain_db=(0.0, 0.0), pool=pool, p_extra=1.0)
+    assert a[:, :2].all() and a[:, 2].sum() > 1600  # the talker is local speaker 2, >= 0.1 s of speech
+    added, talk = np.flatnonzero(np.abs(w - 0.01) > 1e-6), np.flatnonzero(a[:, 2])
+    assert talk[0] <= added[0] and added[-1] <= talk[-1] + 400  # the turn's audio lies where it is labelled
+    full = {"c": (np.full(n, 0.01, np.float32), np.ones((n, 3), bool))}
+    w, a = ami_training_window(np.random.default_rng(3), full, gain_db=(0.0, 0.0), pool=pool, p_extra=1.0)
+    assert np.allclose(w, 0.01) and a.all()  # no free local speaker: the crop is unchanged
+
+
 def test_normalisation_does_not_amplify_near_silent_windows():
     loud = torch.full((1, 1, 80000), 0.1)
     quiet = torch.full((1, 1, 80000), 1e-5)

@@ -122,5 +122,35 @@ def test_int8_quantization_path(tmp_path):
     m = onnx.load(str(q))
     ops = {n.op_type for n in m.graph.node}
     assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
+    convs = [n for n in m.graph.node if n.op_type == "Conv"]
+    floats = {i.name for i in m.graph.initializer}
+    # the raw-waveform convolution and the head stay float; every other one reads int8 weights
+    assert [c.input[1] in floats for c in convs] == [True] + [False] * (len(convs) - 3) + [True, True]
     r = _compare(MODELS / "fast_cnn.onnx", q)
     assert r["decision"] >= 0.90 and r["activity"] >= 0.95 and r["mean_abs"] <= 0.05, r
+
+
+def test_training_continues_from_an_exported_file(tmp_path, random_checkpoint):
+    """`load_fused_onnx` gives a model that computes what the fp32 file computes, and stays
+    so in training mode once its BatchNorms are frozen (a shipped model can be fine-tuned)."""
+    from models.fast_cnn import FastDiarizationModel, freeze_batch_norm
+
+    out = tmp_path / "fast.onnx"
+    assert export_onnx.main(["--checkpoint", str(random_checkpoint), "--out", str(out), "--no-bench",
+                             "--no-parity"]) == 0
+    m = FastDiarizationModel()
+    meta = m.load_fused_onnx(out)
+    assert meta["voiceflow.name"] == "voiceflow-fast-cnn"
+    x = export_onnx.example_windows(2)[:, None, :].astype(np.float32)
+    want = session(out).run(["scores"], {"waveform": x})[0]
+    m.train()
+    freeze_batch_norm(m)
+    with torch.no_grad():
+        got = m(torch.from_numpy(x)).numpy()
+    assert np.max(np.abs(np.maximum(got, -20) - np.maximum(want, -20))) < 1e-3
+    norms = [b for b in m.modules() if isinstance(b, torch.nn.BatchNorm1d)]
+    stats = [b.running_mean.clone() for b in norms]
+    m(torch.from_numpy(x)).mean().backward()  # a training pass leaves frozen statistics alone
+    assert all(torch.equal(s, b.running_mean) for s, b in zip(stats, norms, strict=True))
+    with pytest.raises(ValueError, match="no fp32 weights"):
+        FastDiarizationModel(channels=128).load_fused_onnx(out)

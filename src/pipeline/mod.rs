@@ -4,6 +4,7 @@
 mod aggregator;
 mod binarize;
 mod clean_speech;
+mod continuity;
 mod segment;
 mod session;
 mod stage;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::aggregator::Aggregator;
 use super::binarize::{BinarizeSettings, Binarizer};
 use super::clean_speech;
+use super::continuity;
 use super::segment::Segment;
 use super::stage::{LocalActivity, Stage};
 use super::tracker::{LocalObservation, Tracker, TrackerSettings};
@@ -18,6 +19,9 @@ use crate::models::{Model, Segmenter};
 const RATE: u32 = crate::models::contract::MODEL_SAMPLE_RATE;
 /// Input frames converted per slice, so a huge push never needs a huge buffer.
 const PUSH_SLICE_FRAMES: usize = 16_384;
+/// Speech (seconds of joint activity) a local speaker must share with a speaker of the
+/// previous window to be taken for the same voice.
+const MIN_SHARED_SECONDS: f32 = 0.2;
 /// Most samples (all channels counted) one push may carry: 64 Mi, 256 MB of f32, 70 minutes
 /// of 16 kHz mono. A push blocks its caller while it is processed, so an absurd count
 /// (a corrupted length, an uninitialised variable) is refused up front instead of
@@ -73,6 +77,12 @@ pub struct Session {
     // Scratch buffers reused across steps to avoid steady-state allocation.
     mono: Vec<f32>,
     activity: LocalActivity,
+    /// The previous window's activity, local speakers in their slots (see `continuity`).
+    previous_activity: LocalActivity,
+    /// Frames of activity a local speaker must share with its slot's speaker in the
+    /// previous window to continue it.
+    min_shared_frames: f32,
+    reorder_scratch: Vec<f32>,
     /// Activities of one batch of windows, and where those windows end.
     activities: Vec<LocalActivity>,
     batch_ends: Vec<u64>,
@@ -141,6 +151,9 @@ impl Session {
             step_times: None,
             mono: Vec::new(),
             activity: LocalActivity::default(),
+            previous_activity: LocalActivity::default(),
+            min_shared_frames: MIN_SHARED_SECONDS * RATE as f32 / frame_samples as f32,
+            reorder_scratch: Vec::new(),
             activities: Vec::new(),
             batch_ends: Vec::new(),
             clean: Vec::new(),
@@ -371,6 +384,7 @@ impl Session {
     fn step(&mut self, end: u64, segmentation_time: std::time::Duration) -> Result<()> {
         let started = Instant::now();
         let model = Arc::clone(&self.model);
+        self.continue_local_speakers();
         let voiceprints = self.voiceprints(&model, end)?;
         let dim = model.embedder().contract().embedding_dim;
         let observations: Vec<LocalObservation> = (0..self.activity.speakers)
@@ -407,6 +421,34 @@ impl Session {
         Ok(())
     }
 
+    /// Puts the window's local speakers into the slots of the previous window's speakers
+    /// they continue, so per-slot state (last global speaker, speech since the last
+    /// voiceprint) follows the voice; a slot whose speaker is not continued loses it.
+    fn continue_local_speakers(&mut self) {
+        let speakers = self.activity.speakers;
+        if speakers > 1 {
+            let alignment = continuity::align(
+                &self.previous_activity,
+                &self.activity,
+                self.min_shared_frames,
+            );
+            continuity::apply(
+                &mut self.activity,
+                &alignment.slot,
+                &mut self.reorder_scratch,
+            );
+            for (slot, continued) in alignment.continues.into_iter().enumerate() {
+                if !continued {
+                    self.tracker.forget_local(slot);
+                    if let Some(speech) = self.speech_since_embedding.get_mut(slot) {
+                        *speech = 0.0;
+                    }
+                }
+            }
+        }
+        self.previous_activity.copy_from(&self.activity);
+    }
+
     /// Which local speakers are active, their clean speech, and fresh voiceprints (one
     /// batched inference into `self.embeddings`) for those that need one.
     fn voiceprints(&mut self, model: &Model, end: u64) -> Result<Voiceprints> {
@@ -427,6 +469,7 @@ impl Session {
         let mut clean_seconds = vec![0.0f32; locals];
         let frame_seconds = self.frame_samples as f32 / RATE as f32;
         let max_frames = (max_clean as u64 / self.frame_samples).max(1) as usize;
+        let min_clean_frames = (min_clean as u64).div_ceil(self.frame_samples) as usize;
         let step_start = (end - self.step_samples) as i64 / self.frame_samples as i64;
         let mut needs_embedding = vec![false; locals];
         for k in 0..locals {
@@ -436,7 +479,7 @@ impl Session {
             if !active[k] {
                 continue;
             }
-            let chosen = clean_speech::select(a, k, tau, max_frames);
+            let chosen = clean_speech::select(a, k, tau, min_clean_frames, max_frames);
             for &f in &chosen.frames {
                 let start = (a.first_frame + f as i64) * self.frame_samples as i64;
                 self.ring.extend_range(

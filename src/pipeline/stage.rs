@@ -20,6 +20,14 @@ impl LocalActivity {
     pub fn get(&self, frame: usize, speaker: usize) -> f32 {
         self.values[frame * self.speakers + speaker]
     }
+
+    /// Becomes a copy of `other`, reusing this one's buffer.
+    pub fn copy_from(&mut self, other: &LocalActivity) {
+        self.first_frame = other.first_frame;
+        self.frames = other.frames;
+        self.speakers = other.speakers;
+        self.values.clone_from(&other.values);
+    }
 }
 
 /// Per-stream state of the segmentation stage.

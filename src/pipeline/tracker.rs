@@ -187,6 +187,14 @@ impl Tracker {
         }
     }
 
+    /// Forgets which global speaker local speaker `local` had (its slot now holds another
+    /// voice, see `continuity`).
+    pub fn forget_local(&mut self, local: usize) {
+        if let Some(last) = self.previous.get_mut(local) {
+            *last = None;
+        }
+    }
+
     /// Global speaker local speaker `local` was last attributed to.
     pub fn last_global(&self, local: usize) -> Option<usize> {
         self.previous.get(local).copied().flatten()
