@@ -51,9 +51,9 @@ SIM = {
     "pause_s": (0.05, 1.2),
     "p_long_pause": 0.2,  # sparse speech: meetings have long silences between turns
     "long_pause_s": (1.5, 4.0),
-    "p_overlap_start": 0.5,
-    "overlap_s": (0.2, 2.0),  # capped at half the turn
-    "p_backchannel": 0.45,
+    "p_overlap_start": 0.35,
+    "overlap_s": (0.1, 1.5),  # capped at half the turn
+    "p_backchannel": 0.35,
     "backchannel_s": (0.2, 1.0),
     "level_db": (-6.0, 6.0),
     "p_reverb": 0.5,

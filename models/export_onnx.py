@@ -47,7 +47,7 @@ from models.onnx_utils import (
     sha256,
 )
 
-VERSION = "1.1.0"
+VERSION = "1.1.1"
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = {"fast-cnn": REPO / "models" / "fast_cnn.onnx",
                "sophisticated": REPO / ".voiceflow" / "models-export" / "sophisticated.onnx"}
@@ -56,7 +56,13 @@ DEFAULT_OUT = {"fast-cnn": REPO / "models" / "fast_cnn.onnx",
 def load_model(model_type: str, checkpoint: Path | None) -> tuple[torch.nn.Module, dict]:
     model = create_model(model_type)
     info: dict = {"checkpoint": None}
-    if checkpoint:
+    if checkpoint and checkpoint.suffix == ".onnx":
+        if not hasattr(model, "load_fused_onnx"):
+            raise SystemExit(f"--checkpoint {checkpoint}: only the fast CNN is read back from an .onnx file")
+        meta = model.load_fused_onnx(checkpoint)
+        info = {"checkpoint": str(checkpoint), "checkpoint_model": f"{meta.get('voiceflow.name')} "
+                f"{meta.get('voiceflow.version')}", "checkpoint_sha256": sha256(checkpoint)}
+    elif checkpoint:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         if isinstance(state, dict) and "model" in state:
             model.load_state_dict(state["model"])
@@ -263,7 +269,8 @@ def recommended_metadata(args) -> dict[str, str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model-type", choices=MODEL_TYPES, default="fast-cnn")
-    ap.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--checkpoint", type=Path, help="weights: a .pt from models.train, or an exported fp32 .onnx "
+                    "of the fast CNN (re-export, e.g. with other quantisation)")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--report", type=Path)
     ap.add_argument("--opt-level", choices=list(OPT_LEVELS), default="basic")
