@@ -43,7 +43,8 @@ pub fn align(previous: &LocalActivity, current: &LocalActivity, min_shared: f32)
         .frames
         .saturating_sub(shift as usize)
         .min(current.frames);
-    // shared[i][s]: frames both windows give to current speaker i and previous speaker s.
+    // joint[(i, s)]: activity both windows give to current speaker i and previous speaker s
+    // on their shared frames.
     let mut joint = Matrix::new(k, k, 0.0f32);
     for f in 0..shared {
         let g = f + shift as usize;
