@@ -1,8 +1,9 @@
 """Export, contract and parity tests. Bounds (on the synthetic example conversation in
 examples/data; the export report measures the same on real speech):
   fp32 ONNX vs PyTorch: log-probabilities within 1e-3 (clipped at -20), frame decisions agree >= 99.9 %
-  int8 QDQ vs fp32 ONNX: frame decisions agree >= 90 %, speaker activity at 0.5 agrees >= 95 %,
-                         mean |activity difference| <= 0.05
+  int8 QDQ vs fp32 ONNX: frame decisions agree >= 98 %, speaker activity at 0.5 agrees >= 98.5 %,
+                         mean |activity difference| <= 0.01 (1.1.1 measures 98.7 %, 99.2 %, 0.006;
+                         1.1.0's MinMax, every-Conv int8 measured 97.0 %, 98.3 %, 0.012)
 """
 
 import json
@@ -112,7 +113,7 @@ def _compare(a: Path, b: Path) -> dict:
 
 def test_committed_int8_parity_within_bounds():
     r = _compare(MODELS / "fast_cnn.onnx", MODELS / "fast_cnn.int8.onnx")
-    assert r["decision"] >= 0.90 and r["activity"] >= 0.95 and r["mean_abs"] <= 0.05, r
+    assert r["decision"] >= 0.98 and r["activity"] >= 0.985 and r["mean_abs"] <= 0.01, r
 
 
 def test_int8_quantization_path(tmp_path):
@@ -127,7 +128,7 @@ def test_int8_quantization_path(tmp_path):
     # the raw-waveform convolution and the head stay float; every other one reads int8 weights
     assert [c.input[1] in floats for c in convs] == [True] + [False] * (len(convs) - 3) + [True, True]
     r = _compare(MODELS / "fast_cnn.onnx", q)
-    assert r["decision"] >= 0.90 and r["activity"] >= 0.95 and r["mean_abs"] <= 0.05, r
+    assert r["decision"] >= 0.98 and r["activity"] >= 0.985 and r["mean_abs"] <= 0.01, r
 
 
 def test_training_continues_from_an_exported_file(tmp_path, random_checkpoint):
