@@ -25,8 +25,8 @@ fn tone_at(amplitude: f32, freq: f32, seconds: f32, start: f32, out: &mut [f32])
     }
 }
 
-#[test]
-fn windowed_model_finds_two_overlapping_speakers() {
+/// The synthetic band-split segmenter with the band-energy embedder (both made by set-up).
+fn band_split_model() -> Arc<Model> {
     assert!(voiceflow::models::setup_present(), "run `make setup` first");
     let models = voiceflow::runtime::default_home().join("models");
     let options = ModelOptions {
@@ -34,7 +34,12 @@ fn windowed_model_finds_two_overlapping_speakers() {
         embedding: Some(models.join("test_embedding.onnx")),
         ..ModelOptions::default()
     };
-    let model = Arc::new(Model::open(&options).unwrap());
+    Arc::new(Model::open(&options).unwrap())
+}
+
+#[test]
+fn windowed_model_finds_two_overlapping_speakers() {
+    let model = band_split_model();
     let Segmenter::Windowed(seg) = model.segmenter() else {
         panic!("a segmentation model opens as the windowed segmenter")
     };
@@ -74,13 +79,7 @@ fn windowed_model_finds_two_overlapping_speakers() {
 /// of its speech being lost.
 #[test]
 fn a_speaker_heard_only_in_overlap_is_attributed() {
-    let models = voiceflow::runtime::default_home().join("models");
-    let options = ModelOptions {
-        segmentation: Some(models.join("test_segmentation.onnx")),
-        embedding: Some(models.join("test_embedding.onnx")),
-        ..ModelOptions::default()
-    };
-    let model = Arc::new(Model::open(&options).unwrap());
+    let model = band_split_model();
     // A (low band) talks 1-11 s; B (high band, louder, so its blurred voiceprint is
     // still mostly B) only at 5-7 s, inside A's turn.
     let mut audio = vec![0.0f32; 14 * 16_000];
