@@ -33,7 +33,7 @@ demo: build
 	./$(LIB_DIR)/voiceflow diarize examples/data/conversation.wav --format text
 
 ## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
-## tests of the set-up models and of the model toolkit, the `cuda` feature's CPU-side
+## tests of the set-up models, the DER scorer's checks and the model toolkit, the `cuda` feature's CPU-side
 ## paths, the C/C++/Python/Go/Java bindings, examples and install tree, and the
 ## same-answer check across the five languages, and the short reliability checks
 ## (threads, TSan, fuzzing, Miri).
@@ -52,6 +52,7 @@ test-rust: setup
 
 test-python: setup
 	$(PY) -m pytest -q scripts/tests
+	VOICEFLOW_EVAL_SETS=ami-dev bash scripts/eval/run.sh --selftest $(DATA)
 
 # Model toolkit (models/): PyTorch lives in its own venv, never in the library's runtime.
 MODELS_VENV := $(VF_HOME)/models-venv

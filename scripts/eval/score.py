@@ -18,6 +18,12 @@ union of reference and hypothesis extents.
 Pooled numbers are the sums of each component over all clips divided by the total
 reference speech (pyannote's abs(metric)), not a mean of per-clip DERs.
 
+Below the table, the pooled collar-0 missed speech is split by how many reference
+speakers talk at once (1, 2, 3 or more), and the false alarm into speech where nobody
+talks and extra speakers during speech. Miss and false alarm only depend on speaker
+counts, so this split is exact up to its 10 ms frames: it shows how much error is
+overlap a segmenter cannot see, and how much is plain detection.
+
 --report updates (or creates) a JSON file: report["sets"][SET] = {...}.
 --timings is a tab-separated "uri<TAB>seconds<TAB>audio_seconds" file written by
 run.sh: processing time of the CLI per clip, summarised as real-time factor.
@@ -32,8 +38,14 @@ import warnings
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 COLLARS = (0.0, 0.5)
 COMPONENTS = ("missed detection", "false alarm", "confusion")
+# Frame length of the overlap breakdown, seconds.
+BREAKDOWN_FRAME = 0.01
+# Reference speaker counts of the breakdown; the last one means "this many or more".
+OVERLAP_LEVELS = ("1", "2", "3+")
 
 
 def read_rttm(paths: list[Path]) -> dict[str, list[tuple[float, float, str]]]:
@@ -146,8 +158,67 @@ def score(
             "false_alarm": pct(m["false alarm"] / total) if total else 0.0,
             "confusion": pct(m["confusion"] / total) if total else 0.0,
         }
+    result["by_overlap"] = overlap_breakdown(ref, hyp, uem)
     result["extra_hyp_uris"] = sorted(set(hyp) - set(ref))
     return result
+
+
+def speaker_counts(segs: list[tuple[float, float, str]], frames: int) -> np.ndarray:
+    """Speakers talking in each BREAKDOWN_FRAME frame (a frame counts when its centre is
+    inside a segment); overlapping segments of one label count once."""
+    per_label: dict[str, np.ndarray] = {}
+    for start, dur, label in segs:
+        first = max(int(np.ceil(start / BREAKDOWN_FRAME - 0.5)), 0)
+        end = min(int(np.ceil((start + dur) / BREAKDOWN_FRAME - 0.5)), frames)
+        if end > first:
+            per_label.setdefault(label, np.zeros(frames, dtype=bool))[first:end] = True
+    counts = np.zeros(frames, dtype=np.int64)
+    for talking in per_label.values():
+        counts += talking
+    return counts
+
+
+def overlap_breakdown(
+    ref: dict[str, list[tuple[float, float, str]]],
+    hyp: dict[str, list[tuple[float, float, str]]],
+    uem: dict[str, list[tuple[float, float]]] | None,
+) -> dict:
+    """Pooled collar-0 miss by reference speaker count and false alarm by where it falls,
+    in % of reference speaker time (see the module docstring)."""
+    speech = dict.fromkeys(OVERLAP_LEVELS, 0)
+    missed = dict.fromkeys(OVERLAP_LEVELS, 0)
+    fa_silence = fa_extra = 0
+    for uri in sorted(ref):
+        segs_r, segs_h = ref[uri], hyp.get(uri, [])
+        if uem is not None:
+            regions = uem[uri]
+        else:
+            ends = [s + d for s, d, _ in segs_r + segs_h]
+            regions = [(0.0, max(ends))] if ends else []
+        frames = int(np.ceil(max((b for _, b in regions), default=0.0) / BREAKDOWN_FRAME))
+        scored = np.zeros(frames, dtype=bool)
+        for a, b in regions:
+            scored[max(int(np.ceil(a / BREAKDOWN_FRAME - 0.5)), 0) : int(np.ceil(b / BREAKDOWN_FRAME - 0.5))] = True
+        r = speaker_counts(segs_r, frames)[scored]
+        h = speaker_counts(segs_h, frames)[scored]
+        for i, level in enumerate(OVERLAP_LEVELS):
+            n = i + 1
+            at = r >= n if level.endswith("+") else r == n
+            speech[level] += int(r[at].sum())
+            missed[level] += int(np.maximum(r[at] - h[at], 0).sum())
+        fa_silence += int(h[r == 0].sum())
+        fa_extra += int(np.maximum(h[r > 0] - r[r > 0], 0).sum())
+    total = sum(speech.values())
+
+    def share(x: int) -> float:
+        return pct(x / total) if total else 0.0
+
+    return {
+        "frame_s": BREAKDOWN_FRAME,
+        "speech_share": {k: share(v) for k, v in speech.items()},
+        "missed": {k: share(v) for k, v in missed.items()},
+        "false_alarm": {"silence": share(fa_silence), "extra_speaker": share(fa_extra)},
+    }
 
 
 def print_table(name: str, res: dict, file=sys.stdout) -> None:
@@ -173,6 +244,15 @@ def print_table(name: str, res: dict, file=sys.stdout) -> None:
     print("-" * len(head2), file=file)
     print(row("POOLED", "", res["pooled"]), file=file)
     print("ref (s) = scored reference speaker time at collar 0 (overlapped speech counts once per speaker)", file=file)
+    if "by_overlap" in res:
+        b = res["by_overlap"]
+        fa = b["false_alarm"]
+        print("collar 0 miss by reference speakers at once (% of speaker time):", file=file)
+        for k in OVERLAP_LEVELS:
+            share, missed = b["speech_share"][k], b["missed"][k]
+            print(f"  {k:<2} speaking: {share:5.1f} % of speech, {missed:5.2f} missed", file=file)
+        silence, extra = fa["silence"], fa["extra_speaker"]
+        print(f"  false alarm: {silence:.2f} where nobody speaks, {extra:.2f} extra speakers in speech", file=file)
     if any(c["hyp_missing"] for c in res["clips"].values()):
         print("! = no hypothesis for this clip (scored as empty)", file=file)
     if res["extra_hyp_uris"]:

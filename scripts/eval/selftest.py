@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from score import read_rttm, read_uem, rttm_files, score
+from score import pct, read_rttm, read_uem, rttm_files, score
 
 FAILED = []
 
@@ -52,6 +52,26 @@ def hand_cases() -> None:
     check("overlapping segments of one label count once", close(pooled(res, 0.0)["der"], 0.0), str(pooled(res, 0.0)))
     res = score({"a": [(0.0, 10.0, "MÉO069")]}, {"a": [(0.0, 10.0, "MÉO069")]}, uem)
     check("non-ASCII labels", close(pooled(res, 0.0)["der"], 0.0))
+    # A 0-10, B 5-12, C 6-7; hypothesis x 0-12 and y 20-21: one voice over everything
+    ref = {"a": [(0.0, 10.0, "A"), (5.0, 7.0, "B"), (6.0, 1.0, "C")]}  # 18 s of speaker time
+    b = score(ref, {"a": [(0.0, 12.0, "x"), (20.0, 1.0, "y")]}, uem)["by_overlap"]
+    check(
+        "overlap breakdown: speech 7/9/2 s at 1/2/3+ speakers",
+        [b["speech_share"][k] for k in ("1", "2", "3+")] == [pct(7 / 18), pct(8 / 18), pct(3 / 18)],
+        str(b),
+    )
+    check(
+        "  missed 0 / 4 s / 2 s, false alarm 1 s in silence, none extra",
+        [b["missed"][k] for k in ("1", "2", "3+")] == [0.0, pct(4 / 18), pct(2 / 18)]
+        and b["false_alarm"] == {"silence": pct(1 / 18), "extra_speaker": 0.0},
+        str(b),
+    )
+    b = score({"a": [(0.0, 10.0, "A")]}, {"a": [(0.0, 10.0, "x"), (2.0, 3.0, "y")]}, uem)["by_overlap"]
+    check(
+        "  a second hypothesis voice over one speaker: extra-speaker false alarm",
+        b["false_alarm"]["extra_speaker"] == 30.0,
+        str(b),
+    )
 
 
 def degraded(ref: dict, how: str) -> dict:
@@ -97,10 +117,21 @@ def set_checks(name: str, ref_dir: Path, uem_path: Path | None) -> None:
         p0["der"] > 0 and p5["der"] < p0["der"],
         f"collar 0: {p0['der']}, collar 0.5: {p5['der']}",
     )
-    p = pooled(score(ref, degraded(ref, "drop_half"), uem), 0.0)
+    res = score(ref, degraded(ref, "drop_half"), uem)
+    p = pooled(res, 0.0)
     check(
         "every other segment dropped: miss > 0, false alarm 0", p["missed"] > 0 and close(p["false_alarm"], 0.0), str(p)
     )
+    for how in ("drop_half", "shift", "merge"):
+        res = score(ref, degraded(ref, how), uem)
+        p, b = pooled(res, 0.0), res["by_overlap"]
+        check(
+            f"overlap breakdown of '{how}' adds up to pyannote's miss and false alarm (within 0.1)",
+            close(sum(b["missed"].values()), p["missed"], 0.1)
+            and close(sum(b["false_alarm"].values()), p["false_alarm"], 0.1)
+            and close(sum(b["speech_share"].values()), 100.0, 0.05),
+            f"{b} vs {p}",
+        )
 
 
 def main() -> int:
