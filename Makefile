@@ -33,10 +33,10 @@ demo: build
 	./$(LIB_DIR)/voiceflow diarize examples/data/conversation.wav --format text
 
 ## Everything: lint, Rust unit + integration tests, C tests (plain and sanitized), Python
-## tests of the set-up models, the DER scorer's checks and the model toolkit, the `cuda` feature's CPU-side
-## paths, the C/C++/Python/Go/Java bindings, examples and install tree, and the
-## same-answer check across the five languages, and the short reliability checks
-## (threads, TSan, fuzzing, Miri).
+## tests of the set-up models, the DER scorer's checks and the model toolkit, the `cuda`
+## feature's CPU-side paths, the C/C++/Python/Go/Java bindings, examples and install
+## tree, and the same-answer check across the five languages, and the short reliability
+## checks (threads, TSan, fuzzing, Miri).
 test: setup lint test-rust test-cuda-feature test-c test-python test-models test-bindings-c \
 	test-python-bindings test-go test-java test-same-answer test-reliability
 	@echo "voiceflow: all test suites passed"

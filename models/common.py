@@ -102,5 +102,31 @@ def create_model(model_type: str, **kwargs):
     raise ValueError(f"unknown model type {model_type!r}; expected one of {', '.join(MODEL_TYPES)}")
 
 
+def load_checkpoint(model, path: Path) -> dict:
+    """Loads weights into `model` from `path`: an exported fp32 .onnx of the fast CNN (its
+    BatchNorms are folded, see `load_fused_onnx`: train it with BatchNorm frozen), a .pt of
+    models.train, a wav2vec2-base encoder state dict (sophisticated model) or a plain state
+    dict. Returns what was loaded, for reports."""
+    info: dict = {"checkpoint": str(path)}
+    if path.suffix == ".onnx":
+        if not hasattr(model, "load_fused_onnx"):
+            raise SystemExit(f"--checkpoint {path}: only the fast CNN loads weights from an .onnx file")
+        meta = model.load_fused_onnx(path)
+        info["checkpoint_model"] = f"{meta.get('voiceflow.name')} {meta.get('voiceflow.version')}"
+        return info
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if isinstance(state, dict) and "model" in state:
+        model.load_state_dict(state["model"])
+        info["checkpoint_step"] = state.get("step")
+    elif hasattr(model, "load_encoder_state"):
+        model.load_encoder_state(state)
+        info["encoder_only"] = True
+    else:
+        model.load_state_dict(state)
+    return info
+
+
 def count_parameters(model, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -35,7 +35,7 @@ import numpy as np
 import onnx
 import torch
 
-from models.common import MODEL_TYPES, count_parameters, create_model, data_dir, powerset_matrix
+from models.common import MODEL_TYPES, count_parameters, create_model, data_dir, load_checkpoint, powerset_matrix
 from models.onnx_utils import (
     OPT_LEVELS,
     bench_onnx,
@@ -56,24 +56,8 @@ DEFAULT_OUT = {"fast-cnn": REPO / "models" / "fast_cnn.onnx",
 def load_model(model_type: str, checkpoint: Path | None) -> tuple[torch.nn.Module, dict]:
     model = create_model(model_type)
     info: dict = {"checkpoint": None}
-    if checkpoint and checkpoint.suffix == ".onnx":
-        if not hasattr(model, "load_fused_onnx"):
-            raise SystemExit(f"--checkpoint {checkpoint}: only the fast CNN is read back from an .onnx file")
-        meta = model.load_fused_onnx(checkpoint)
-        info = {"checkpoint": str(checkpoint), "checkpoint_model": f"{meta.get('voiceflow.name')} "
-                f"{meta.get('voiceflow.version')}", "checkpoint_sha256": sha256(checkpoint)}
-    elif checkpoint:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if isinstance(state, dict) and "model" in state:
-            model.load_state_dict(state["model"])
-            info = {"checkpoint": str(checkpoint), "checkpoint_step": state.get("step"),
-                    "checkpoint_sha256": sha256(checkpoint)}
-        elif hasattr(model, "load_encoder_state"):
-            model.load_encoder_state(state)
-            info = {"checkpoint": str(checkpoint), "encoder_only": True, "checkpoint_sha256": sha256(checkpoint)}
-        else:
-            model.load_state_dict(state)
-            info = {"checkpoint": str(checkpoint), "checkpoint_sha256": sha256(checkpoint)}
+    if checkpoint:
+        info = load_checkpoint(model, checkpoint) | {"checkpoint_sha256": sha256(checkpoint)}
     return model.eval(), info
 
 

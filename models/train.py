@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.common import MODEL_TYPES, count_parameters, create_model, data_dir
+from models.common import MODEL_TYPES, count_parameters, create_model, data_dir, load_checkpoint
 from models.data import (
     ami_clips,
     ami_training_window,
@@ -152,21 +152,11 @@ def main(argv=None) -> int:
     model = create_model(args.model_type)
     geometry = model.geometry()
     freeze_bn = args.freeze_bn
-    if args.checkpoint and args.checkpoint.suffix == ".onnx":
-        if not hasattr(model, "load_fused_onnx"):
-            raise SystemExit(f"--checkpoint {args.checkpoint}: only the fast CNN continues from an .onnx file")
-        meta = model.load_fused_onnx(args.checkpoint)
-        freeze_bn = True  # the file has no batch statistics left
-        print(f"initial weights from {args.checkpoint} ({meta.get('voiceflow.name')} "
-              f"{meta.get('voiceflow.version')}), BatchNorm frozen", flush=True)
-    elif args.checkpoint:
-        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-        if isinstance(state, dict) and "model" in state:
-            model.load_state_dict(state["model"])
-        elif hasattr(model, "load_encoder_state"):
-            model.load_encoder_state(state)
-        else:
-            model.load_state_dict(state)
+    if args.checkpoint:
+        info = load_checkpoint(model, args.checkpoint)
+        if args.checkpoint.suffix == ".onnx":
+            freeze_bn = True  # the file has no batch statistics left
+            print(f"initial weights from {args.checkpoint} ({info['checkpoint_model']}), BatchNorm frozen", flush=True)
     model.to(device)
 
     def train_mode() -> None:

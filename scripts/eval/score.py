@@ -163,13 +163,17 @@ def score(
     return result
 
 
+def frame_index(t: float) -> int:
+    """First BREAKDOWN_FRAME frame whose centre is at or after time `t`."""
+    return max(int(np.ceil(t / BREAKDOWN_FRAME - 0.5)), 0)
+
+
 def speaker_counts(segs: list[tuple[float, float, str]], frames: int) -> np.ndarray:
     """Speakers talking in each BREAKDOWN_FRAME frame (a frame counts when its centre is
     inside a segment); overlapping segments of one label count once."""
     per_label: dict[str, np.ndarray] = {}
     for start, dur, label in segs:
-        first = max(int(np.ceil(start / BREAKDOWN_FRAME - 0.5)), 0)
-        end = min(int(np.ceil((start + dur) / BREAKDOWN_FRAME - 0.5)), frames)
+        first, end = frame_index(start), min(frame_index(start + dur), frames)
         if end > first:
             per_label.setdefault(label, np.zeros(frames, dtype=bool))[first:end] = True
     counts = np.zeros(frames, dtype=np.int64)
@@ -198,7 +202,7 @@ def overlap_breakdown(
         frames = int(np.ceil(max((b for _, b in regions), default=0.0) / BREAKDOWN_FRAME))
         scored = np.zeros(frames, dtype=bool)
         for a, b in regions:
-            scored[max(int(np.ceil(a / BREAKDOWN_FRAME - 0.5)), 0) : int(np.ceil(b / BREAKDOWN_FRAME - 0.5))] = True
+            scored[frame_index(a) : frame_index(b)] = True
         r = speaker_counts(segs_r, frames)[scored]
         h = speaker_counts(segs_h, frames)[scored]
         for i, level in enumerate(OVERLAP_LEVELS):

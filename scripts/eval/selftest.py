@@ -117,8 +117,7 @@ def set_checks(name: str, ref_dir: Path, uem_path: Path | None) -> None:
         p0["der"] > 0 and p5["der"] < p0["der"],
         f"collar 0: {p0['der']}, collar 0.5: {p5['der']}",
     )
-    res = score(ref, degraded(ref, "drop_half"), uem)
-    p = pooled(res, 0.0)
+    p = pooled(score(ref, degraded(ref, "drop_half"), uem), 0.0)
     check(
         "every other segment dropped: miss > 0, false alarm 0", p["missed"] > 0 and close(p["false_alarm"], 0.0), str(p)
     )

@@ -77,7 +77,8 @@ pub struct Session {
     // Scratch buffers reused across steps to avoid steady-state allocation.
     mono: Vec<f32>,
     activity: LocalActivity,
-    /// The previous window's activity, local speakers in their slots (see `continuity`).
+    /// The previous window's activity, local speakers in their slots (see `continuity`;
+    /// kept for multi-speaker segmenters only).
     previous_activity: LocalActivity,
     /// Frames of activity a local speaker must share with its slot's speaker in the
     /// previous window to continue it.
@@ -445,8 +446,8 @@ impl Session {
                     }
                 }
             }
+            self.previous_activity.copy_from(&self.activity);
         }
-        self.previous_activity.copy_from(&self.activity);
     }
 
     /// Which local speakers are active, their clean speech, and fresh voiceprints (one
