@@ -13,10 +13,17 @@
 #   VOICEFLOW_BIN        CLI binary (default target/release/voiceflow)
 #   VOICEFLOW_EVAL_ARGS  extra arguments for `voiceflow diarize`, e.g. "--latency 5"
 #   VOICEFLOW_EVAL_SETS  sets to run (default "ami-dev sim")
+#   VOICEFLOW_EVAL_SHIFTS  phase shifts in seconds (default "0 0.13 0.27 0.41"): each set
+#                        also runs with that much silence in front of every clip, is scored
+#                        as "<set>@<shift>", and the mean over the shifts is printed last
+#                        and stored as report["phases"] (see scripts/eval/shift.py). "0"
+#                        alone is the quick single run.
 #   VOICEFLOW_HOME       work folder (default .voiceflow at the repository root):
 #                        eval-venv/ (pinned Python tools), eval/sim/ (simulated set,
 #                        regenerated only when the generator or its seed changes),
-#                        eval/hyp/<set>/ (CLI output and logs), eval/report.json
+#                        eval/shifted/<set>/<shift>/ (phase-shifted audio copies),
+#                        eval/hyp/<set>[@<shift>]/ (scored RTTM, logs; raw/ = CLI output
+#                        before the shift is taken back), eval/report.json
 #   PYTHON               interpreter used to create the venv (default python3)
 set -euo pipefail
 
@@ -48,6 +55,7 @@ VENV="$VF_HOME/eval-venv"
 EVAL="$VF_HOME/eval"
 REQ="$REPO_ROOT/scripts/requirements-eval.txt"
 SETS="${VOICEFLOW_EVAL_SETS:-ami-dev sim}"
+SHIFTS="${VOICEFLOW_EVAL_SHIFTS:-0 0.13 0.27 0.41}"
 
 # ---- Python tools (idempotent) -------------------------------------------------
 PY="${PYTHON:-python3}"
@@ -108,44 +116,62 @@ REPORT="$EVAL/report.json"
 rm -f "$REPORT"
 failures=0
 for set in $SETS; do
-  dir="$(set_dir "$set")"
+  ref_dir="$(set_dir "$set")"
   uem="$(set_uem "$set")"
-  hyp="$EVAL/hyp/$set"
-  rm -rf "$hyp"
-  mkdir -p "$hyp"
   # clips = uris of the UEM, in order
   mapfile -t uris < <(awk 'NF >= 4 && $1 !~ /^#/ { print $1 }' "$uem")
-  wavs=()
-  for u in "${uris[@]}"; do wavs+=("$dir/$u.wav"); done
-  "$VPY" -c 'import sys, soundfile as sf
+  for shift in $SHIFTS; do
+    # Shift 0 is the set itself; other shifts run on copies with leading silence
+    # (scripts/eval/shift.py) and are scored as "<set>@<shift>".
+    name="$set"
+    dir="$ref_dir"
+    if [ "$shift" != 0 ]; then
+      name="$set@$shift"
+      dir="$EVAL/shifted/$set/$shift"
+      src=()
+      for u in "${uris[@]}"; do src+=("$ref_dir/$u.wav"); done
+      "$VPY" "$REPO_ROOT/scripts/eval/shift.py" audio "$shift" "${src[@]}" --out "$dir"
+    fi
+    hyp="$EVAL/hyp/$name"
+    rm -rf "$hyp"
+    mkdir -p "$hyp/raw"
+    wavs=()
+    for u in "${uris[@]}"; do wavs+=("$dir/$u.wav"); done
+    "$VPY" -c 'import sys, soundfile as sf
 for p in sys.argv[1:]:
     print(p.rsplit("/", 1)[-1][:-4], sf.info(p).duration, sep="\t")' "${wavs[@]}" >"$hyp/durations.tsv"
-  : >"$hyp/timings.tsv"
-  echo
-  echo "diarizing $set: ${#uris[@]} clips ..."
-  for u in "${uris[@]}"; do
-    t0=$EPOCHREALTIME
-    rc=0
-    "$BIN" diarize "$dir/$u.wav" --format rttm "${EXTRA[@]}" >"$hyp/$u.rttm" 2>"$hyp/$u.log" || rc=$?
-    t1=$EPOCHREALTIME
-    dur="$(awk -F'\t' -v u="$u" '$1 == u { print $2 }' "$hyp/durations.tsv")"
-    secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
-    if [ "$rc" != 0 ]; then
-      failures=$((failures + 1))
-      echo "  $u: FAILED (exit $rc), scored as empty; last lines of $hyp/$u.log:" >&2
-      tail -n 5 "$hyp/$u.log" | sed 's/^/    /' >&2
-      : >"$hyp/$u.rttm"
-    else
-      printf '%s\t%s\t%s\n' "$u" "$secs" "$dur" >>"$hyp/timings.tsv"
-      printf '  %-12s %7.2f s for %6.1f s of audio\n' "$u" "$secs" "$dur"
-    fi
+    : >"$hyp/timings.tsv"
+    echo
+    echo "diarizing $name: ${#uris[@]} clips ..."
+    for u in "${uris[@]}"; do
+      t0=$EPOCHREALTIME
+      rc=0
+      "$BIN" diarize "$dir/$u.wav" --format rttm "${EXTRA[@]}" >"$hyp/raw/$u.rttm" 2>"$hyp/$u.log" || rc=$?
+      t1=$EPOCHREALTIME
+      dur="$(awk -F'\t' -v u="$u" '$1 == u { print $2 }' "$hyp/durations.tsv")"
+      secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+      if [ "$rc" != 0 ]; then
+        failures=$((failures + 1))
+        echo "  $u: FAILED (exit $rc), scored as empty; last lines of $hyp/$u.log:" >&2
+        tail -n 5 "$hyp/$u.log" | sed 's/^/    /' >&2
+        : >"$hyp/$u.rttm"
+      else
+        "$VPY" "$REPO_ROOT/scripts/eval/shift.py" rttm "$shift" "$hyp/raw/$u.rttm" "$hyp/$u.rttm"
+        printf '%s\t%s\t%s\n' "$u" "$secs" "$dur" >>"$hyp/timings.tsv"
+        printf '  %-12s %7.2f s for %6.1f s of audio\n' "$u" "$secs" "$dur"
+      fi
+    done
+    echo
+    "$VPY" "$REPO_ROOT/scripts/eval/score.py" --ref "$ref_dir" --hyp "$hyp" --uem "$uem" --name "$name" \
+      --report "$REPORT" --timings "$hyp/timings.tsv" \
+      --meta "commit=$commit" --meta "binary=$BIN" --meta "extra_args=${EXTRA[*]:-}" \
+      --meta "data_dir=$DATA_DIR" --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --meta "shift_s=$shift"
   done
-  echo
-  "$VPY" "$REPO_ROOT/scripts/eval/score.py" --ref "$dir" --hyp "$hyp" --uem "$uem" --name "$set" \
-    --report "$REPORT" --timings "$hyp/timings.tsv" \
-    --meta "commit=$commit" --meta "binary=$BIN" --meta "extra_args=${EXTRA[*]:-}" \
-    --meta "data_dir=$DATA_DIR" --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 done
+if [ "$(wc -w <<<"$SHIFTS")" -gt 1 ]; then
+  echo
+  "$VPY" "$REPO_ROOT/scripts/eval/score.py" --phase-summary --report "$REPORT"
+fi
 
 echo
 echo "report: $REPORT"

@@ -27,6 +27,11 @@ overlap a segmenter cannot see, and how much is plain detection.
 --report updates (or creates) a JSON file: report["sets"][SET] = {...}.
 --timings is a tab-separated "uri<TAB>seconds<TAB>audio_seconds" file written by
 run.sh: processing time of the CLI per clip, summarised as real-time factor.
+
+    python scripts/eval/score.py --phase-summary --report report.json
+
+adds report["phases"]: for each set also scored at phase shifts ("<set>@<shift>", see
+shift.py), the DER of every shift and their mean, and prints it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ import numpy as np
 
 COLLARS = (0.0, 0.5)
 COMPONENTS = ("missed detection", "false alarm", "confusion")
+# The same parts as stored in the report.
+PARTS = ("missed", "false_alarm", "confusion")
 # Frame length of the overlap breakdown, seconds.
 BREAKDOWN_FRAME = 0.01
 # Reference speaker counts of the breakdown; the last one means "this many or more".
@@ -270,16 +277,65 @@ def print_table(name: str, res: dict, file=sys.stdout) -> None:
         )
 
 
+def phase_summary(report: dict) -> dict:
+    """Per set that was also run at phase shifts ("<set>@<shift>", see shift.py): pooled
+    DER at collar 0 of every shift, the mean of it, of its parts and of the collar-0.5 DER
+    (the figures to compare: every shift scores the same reference speech, so a mean is
+    the error pooled over all runs), and the lowest and highest shift's DER."""
+    groups: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    for name, res in report.get("sets", {}).items():
+        base, _, shift = name.partition("@")
+        pooled = dict(res["pooled"]["collar_0.0"])
+        pooled["der_collar_0.5"] = res["pooled"]["collar_0.5"]["der"]
+        groups[base].append((shift or "0", pooled))
+    out = {}
+    for base, runs in sorted(groups.items()):
+        if len(runs) < 2:
+            continue
+        runs.sort(key=lambda r: float(r[0]))
+        ders = [r["der"] for _, r in runs]
+        out[base] = {
+            "shifts_s": [float(s) for s, _ in runs],
+            "der": ders,
+            "mean": {k: round(float(np.mean([r[k] for _, r in runs])), 2) for k in ("der", *PARTS, "der_collar_0.5")},
+            "min": min(ders),
+            "max": max(ders),
+        }
+    return out
+
+
+def print_phase_summary(summary: dict, file=sys.stdout) -> None:
+    print("== mean over phase shifts (DER %, collar 0, pooled) ==", file=file)
+    for base, s in summary.items():
+        m = s["mean"]
+        runs = ", ".join(f"{sh:g} s {d:.2f}" for sh, d in zip(s["shifts_s"], s["der"], strict=True))
+        print(f"{base:<10} {m['der']:6.2f} (miss {m['missed']:.2f} / FA {m['false_alarm']:.2f} / "
+              f"conf {m['confusion']:.2f}), collar 0.5 {m['der_collar_0.5']:.2f}; collar 0 per shift: {runs}",
+              file=file)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ref", type=Path, required=True, help="reference RTTM file or folder")
-    ap.add_argument("--hyp", type=Path, required=True, help="hypothesis RTTM file or folder")
+    ap.add_argument("--phase-summary", action="store_true",
+                    help="only summarise the phase-shifted runs already in --report (report['phases'])")
+    ap.add_argument("--ref", type=Path, help="reference RTTM file or folder")
+    ap.add_argument("--hyp", type=Path, help="hypothesis RTTM file or folder")
     ap.add_argument("--uem", type=Path, help="UEM file (uri channel start end)")
     ap.add_argument("--name", default="set", help="name of the set in the table and the report")
     ap.add_argument("--report", type=Path, help="JSON report to create or update")
     ap.add_argument("--timings", type=Path, help="uri<TAB>processing_s<TAB>audio_s per clip")
     ap.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="stored in the report")
     args = ap.parse_args()
+    if args.phase_summary:
+        if not args.report or not args.report.exists():
+            ap.error("--phase-summary needs an existing --report")
+        report = json.loads(args.report.read_text(encoding="utf-8"))
+        report["phases"] = phase_summary(report)
+        print_phase_summary(report["phases"])
+        args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return 0
+    if not args.ref or not args.hyp:
+        ap.error("--ref and --hyp are required")
 
     ref = read_rttm(rttm_files(args.ref))
     if not ref:
