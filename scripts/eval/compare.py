@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shift import split_phase
+
 COMPONENTS = ("missed", "false_alarm", "confusion")
 # Reference speech of the same clip may differ by rounding in the report (3 decimals).
 SPEECH_TOLERANCE_S = 0.01
@@ -105,7 +107,7 @@ def phases(report: dict) -> dict[str, list[str]]:
     """{set: [its report entries: "<set>" and every "<set>@<shift>"]}."""
     out: dict[str, list[str]] = {}
     for name in report["sets"]:
-        out.setdefault(name.partition("@")[0], []).append(name)
+        out.setdefault(split_phase(name)[0], []).append(name)
     return out
 
 

@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shift import split_phase
+
 COLLARS = (0.0, 0.5)
 COMPONENTS = ("missed detection", "false alarm", "confusion")
 # The same parts as stored in the report.
@@ -282,20 +284,20 @@ def phase_summary(report: dict) -> dict:
     DER at collar 0 of every shift, the mean of it, of its parts and of the collar-0.5 DER
     (the figures to compare: every shift scores the same reference speech, so a mean is
     the error pooled over all runs), and the lowest and highest shift's DER."""
-    groups: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    groups: dict[str, list[tuple[float, dict]]] = defaultdict(list)
     for name, res in report.get("sets", {}).items():
-        base, _, shift = name.partition("@")
+        base, shift = split_phase(name)
         pooled = dict(res["pooled"]["collar_0.0"])
         pooled["der_collar_0.5"] = res["pooled"]["collar_0.5"]["der"]
-        groups[base].append((shift or "0", pooled))
+        groups[base].append((shift, pooled))
     out = {}
     for base, runs in sorted(groups.items()):
         if len(runs) < 2:
             continue
-        runs.sort(key=lambda r: float(r[0]))
+        runs.sort(key=lambda r: r[0])
         ders = [r["der"] for _, r in runs]
         out[base] = {
-            "shifts_s": [float(s) for s, _ in runs],
+            "shifts_s": [s for s, _ in runs],
             "der": ders,
             "mean": {k: round(float(np.mean([r[k] for _, r in runs])), 2) for k in ("der", *PARTS, "der_collar_0.5")},
             "min": min(ders),

@@ -20,6 +20,13 @@ import sys
 from pathlib import Path
 
 
+def split_phase(name: str) -> tuple[str, float]:
+    """A report entry's set and phase shift: run.sh names the run of set S at shift X
+    "S@X", and the unshifted run plain "S"."""
+    base, _, shift = name.partition("@")
+    return base, float(shift or 0.0)
+
+
 def unshift_line(line: str, seconds: float) -> str | None:
     """One RTTM line with its times moved back by `seconds`; None for a segment that lies
     wholly in the added silence. Lines that are not SPEAKER records pass unchanged."""

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
+# The scripts import each other by name, as they do when run from scripts/eval.
+sys.path.insert(0, str(EVAL))
 
 
 def _load(name: str):
