@@ -1,4 +1,4 @@
-//! Generates the C header from `src/capi` with cbindgen into `target/include/`.
+//! Generates the C header from `src/capi` with cbindgen into Cargo's `OUT_DIR`.
 //! The committed `include/voiceflow.h` is checked against it by a test, so an ABI change
 //! cannot go unnoticed.
 
