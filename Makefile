@@ -14,7 +14,7 @@ ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
 # stdout (build output goes to stderr), so the languages can be compared byte for byte.
 FILE ?= examples/data/conversation.wav
 
-.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval bench clean \
+.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval eval-oracle bench clean \
 	test-go test-java example-go example-java go-setup java-build \
 	install examples test-bindings-c example-c example-cpp \
 	test-python-bindings example-python test-same-answer \
@@ -45,10 +45,12 @@ lint:
 	cargo fmt --all -- --check
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --release --all-targets -- -D warnings
+	cargo clippy --release --all-targets --features eval-oracle -- -D warnings
 	$(VF_HOME)/venv/bin/ruff check scripts models bindings examples/python tests/bindings
 
 test-rust: setup
 	cargo test --release
+	cargo test --release --features eval-oracle --lib pipeline::oracle
 
 test-python: setup
 	$(PY) -m pytest -q scripts/tests
@@ -378,6 +380,12 @@ header: build
 ## Accuracy on ami-dev and simulated LibriSpeech conversations (data: ../shared/data).
 eval: build
 	bash scripts/eval/run.sh $(DATA)
+
+## Diagnostic: the same evaluation with perfect clustering (ORACLE=map) or voiceprints
+## pulled towards the right speaker (ORACLE=voiceprint:ALPHA); scripts/eval/oracle.sh.
+ORACLE ?= map
+eval-oracle: setup
+	bash scripts/eval/oracle.sh $(ORACLE)
 
 ## Speed and memory report (JSON) on the example conversation looped for 10 minutes.
 bench: build

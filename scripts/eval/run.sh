@@ -24,6 +24,8 @@
 #                        eval/shifted/<set>/<shift>/ (phase-shifted audio copies),
 #                        eval/hyp/<set>[@<shift>]/ (scored RTTM, logs; raw/ = CLI output
 #                        before the shift is taken back), eval/report.json
+#   VOICEFLOW_EVAL_OUT   folder for hyp/ and report.json instead of eval/ (so a diagnostic
+#                        run, e.g. scripts/eval/oracle.sh, keeps the last real report)
 #   PYTHON               interpreter used to create the venv (default python3)
 set -euo pipefail
 
@@ -53,6 +55,7 @@ mkdir -p "$VF_HOME"
 VF_HOME="$(cd "$VF_HOME" && pwd)"
 VENV="$VF_HOME/eval-venv"
 EVAL="$VF_HOME/eval"
+OUT="${VOICEFLOW_EVAL_OUT:-$EVAL}"
 REQ="$REPO_ROOT/scripts/requirements-eval.txt"
 SETS="${VOICEFLOW_EVAL_SETS:-ami-dev sim}"
 SHIFTS="${VOICEFLOW_EVAL_SHIFTS:-0 0.13 0.27 0.41}"
@@ -112,7 +115,9 @@ commit="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
 if [ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   commit="$commit-dirty"
 fi
-REPORT="$EVAL/report.json"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+REPORT="$OUT/report.json"
 rm -f "$REPORT"
 failures=0
 for set in $SETS; do
@@ -132,7 +137,7 @@ for set in $SETS; do
       for u in "${uris[@]}"; do src+=("$ref_dir/$u.wav"); done
       "$VPY" "$REPO_ROOT/scripts/eval/shift.py" audio "$shift" "${src[@]}" --out "$dir"
     fi
-    hyp="$EVAL/hyp/$name"
+    hyp="$OUT/hyp/$name"
     rm -rf "$hyp"
     mkdir -p "$hyp/raw"
     wavs=()
@@ -176,6 +181,6 @@ fi
 echo
 echo "report: $REPORT"
 if [ "$failures" -gt 0 ]; then
-  echo "error: $failures clip(s) failed to diarize (logs in $EVAL/hyp/)" >&2
+  echo "error: $failures clip(s) failed to diarize (logs in $OUT/hyp/)" >&2
   exit 1
 fi

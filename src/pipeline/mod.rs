@@ -5,6 +5,8 @@ mod aggregator;
 mod binarize;
 mod clean_speech;
 mod continuity;
+#[cfg(feature = "eval-oracle")]
+mod oracle;
 mod segment;
 mod session;
 mod stage;

@@ -50,6 +50,9 @@ struct Voiceprints {
     clean_seconds: Vec<f32>,
     /// Local speakers with a fresh voiceprint, in `embeddings` row order.
     rows: Vec<usize>,
+    /// Window frames each local speaker's voiceprint audio came from.
+    #[cfg(feature = "eval-oracle")]
+    frames: Vec<Vec<usize>>,
 }
 
 /// A streaming diarization session over one audio stream.
@@ -388,6 +391,20 @@ impl Session {
         self.continue_local_speakers();
         let voiceprints = self.voiceprints(&model, end)?;
         let dim = model.embedder().contract().embedding_dim;
+        #[cfg(feature = "eval-oracle")]
+        let (oracle_tau, frame_s) = (
+            self.config.tau_active(),
+            self.frame_samples as f64 / RATE as f64,
+        );
+        #[cfg(feature = "eval-oracle")]
+        super::oracle::mark_voiceprints(
+            &self.activity,
+            &voiceprints.rows,
+            &voiceprints.frames,
+            &mut self.embeddings,
+            dim,
+            frame_s,
+        );
         let observations: Vec<LocalObservation> = (0..self.activity.speakers)
             .map(|k| LocalObservation {
                 active: voiceprints.active[k],
@@ -401,6 +418,8 @@ impl Session {
             .collect();
         let step_seconds = self.step_samples as f32 / RATE as f32;
         let assigned = self.tracker.assign(&observations, step_seconds);
+        #[cfg(feature = "eval-oracle")]
+        let assigned = super::oracle::assignment(assigned, &self.activity, oracle_tau, frame_s);
 
         let a = &self.activity;
         for f in 0..a.frames {
@@ -473,6 +492,8 @@ impl Session {
         let min_clean_frames = (min_clean as u64).div_ceil(self.frame_samples) as usize;
         let step_start = (end - self.step_samples) as i64 / self.frame_samples as i64;
         let mut needs_embedding = vec![false; locals];
+        #[cfg(feature = "eval-oracle")]
+        let mut oracle_frames = vec![Vec::new(); locals];
         for k in 0..locals {
             self.clean[k].clear();
             let a = &self.activity;
@@ -481,6 +502,8 @@ impl Session {
                 continue;
             }
             let chosen = clean_speech::select(a, k, tau, min_clean_frames, max_frames);
+            #[cfg(feature = "eval-oracle")]
+            oracle_frames[k].clone_from(&chosen.frames);
             for &f in &chosen.frames {
                 let start = (a.first_frame + f as i64) * self.frame_samples as i64;
                 self.ring.extend_range(
@@ -532,6 +555,8 @@ impl Session {
             active,
             clean_seconds,
             rows: embed_rows,
+            #[cfg(feature = "eval-oracle")]
+            frames: oracle_frames,
         })
     }
 
@@ -543,6 +568,8 @@ impl Session {
         let public_ids: Vec<Option<u32>> = (0..self.tracker.len())
             .map(|g| self.tracker.public_id(g))
             .collect();
+        #[cfg(feature = "eval-oracle")]
+        let public_ids = super::oracle::public_ids(public_ids);
         let Session {
             aggregator,
             binarizer,
