@@ -199,16 +199,18 @@ impl Oracle {
             .any(|&(s, e, i)| i == speaker && t >= s && t < e)
     }
 
-    /// Reference speaker index of each local speaker (greedy on shared activity, two
-    /// locals never share one); an active local with no reference speech gets an index
-    /// of its own past the reference speakers.
+    /// Reference speaker index of each active local speaker (greedy on shared activity,
+    /// two locals never share one); an active local with no reference speech left gets an
+    /// index of its own past the reference speakers.
     fn assign(&self, a: &LocalActivity, tau: f32, frame_seconds: f64) -> Vec<Option<usize>> {
         let shared = self.shared_activity(a, frame_seconds);
         let active: Vec<bool> = (0..a.speakers)
             .map(|k| (0..a.frames).any(|f| a.get(f, k) > tau))
             .collect();
         let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-        for (k, row) in shared.iter().enumerate() {
+        // Only active local speakers are attributed, as in the engine (the activity of an
+        // inactive one stays out of the votes).
+        for (k, row) in shared.iter().enumerate().filter(|&(k, _)| active[k]) {
             for (r, &v) in row.iter().enumerate() {
                 if v > 0.0 {
                     pairs.push((v, k, r));
@@ -284,6 +286,9 @@ mod tests {
         // alarms with indices of their own.
         let o = Oracle::parse(RTTM, Some("2"), None).unwrap();
         assert_eq!(o.assign(&activity(), 0.5, 0.2), vec![Some(2), Some(3)]);
+        // A local speaker never above tau_active is not attributed at all.
+        let o = Oracle::parse(RTTM, None, None).unwrap();
+        assert_eq!(o.assign(&activity(), 1.0, 0.2), vec![None, None]);
     }
 
     #[test]
