@@ -97,6 +97,11 @@ pub fn public_ids(tracked: Vec<Option<u32>>) -> Vec<Option<u32>> {
     }
 }
 
+/// Stream time (s) of the middle of window frame `f`.
+fn frame_centre(a: &LocalActivity, f: usize, frame_seconds: f64) -> f64 {
+    (a.first_frame + f as i64) as f64 * frame_seconds + frame_seconds / 2.0
+}
+
 impl Oracle {
     fn parse(rttm: &str, shift: Option<&str>, mode: Option<&str>) -> Result<Oracle, String> {
         let shift: f64 = match shift {
@@ -160,8 +165,7 @@ impl Oracle {
             // too). Audio with no reference speech at all is marked from the other end.
             let mut heard = vec![0.0f32; self.speakers];
             for &f in &frames[k] {
-                let t =
-                    (activity.first_frame + f as i64) as f64 * frame_seconds + frame_seconds / 2.0;
+                let t = frame_centre(activity, f, frame_seconds);
                 for (r, h) in heard.iter_mut().enumerate() {
                     if self.speaking(t, r) {
                         *h += activity.get(f, k);
@@ -183,7 +187,7 @@ impl Oracle {
     fn shared_activity(&self, a: &LocalActivity, frame_seconds: f64) -> Vec<Vec<f32>> {
         let mut shared = vec![vec![0.0f32; self.speakers]; a.speakers];
         for f in 0..a.frames {
-            let t = (a.first_frame + f as i64) as f64 * frame_seconds + frame_seconds / 2.0;
+            let t = frame_centre(a, f, frame_seconds);
             for r in (0..self.speakers).filter(|&r| self.speaking(t, r)) {
                 for (k, row) in shared.iter_mut().enumerate() {
                     row[r] += a.get(f, k);
