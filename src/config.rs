@@ -13,6 +13,8 @@ pub const MAX_SPEAKERS_LIMIT: u32 = 64;
 const DEFAULT_ONSET: f32 = 0.15;
 const DEFAULT_OFFSET: f32 = 0.08;
 const DEFAULT_TAU_ACTIVE: f32 = 0.15;
+// For embedding models that recommend no distance (tuned for GE2E).
+const DEFAULT_DELTA_NEW: f32 = 0.3;
 
 /// Streaming and clustering settings of one session. Times are in seconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +33,8 @@ pub struct Config {
     /// 0.15. Same rule for `onset` and `offset`.
     pub tau_active: Option<f32>,
     /// Cosine distance above which a local speaker becomes a new global speaker.
-    pub delta_new: f32,
+    /// `None`: the embedding model's recommendation (`voiceflow.delta_new`), else 0.3.
+    pub delta_new: Option<f32>,
     /// Seconds of clean speech a local speaker needs in a window to update its centroid.
     pub rho_update: f32,
     /// Seconds of clean speech needed to compute an embedding at all.
@@ -74,7 +77,7 @@ impl Default for Config {
             step: 0.5,
             vad_window: 3.0,
             tau_active: None,
-            delta_new: 0.3,
+            delta_new: None,
             rho_update: 0.5,
             min_embedding_speech: 0.3,
             onset: None,
@@ -97,6 +100,11 @@ impl Config {
         self.tau_active.unwrap_or(DEFAULT_TAU_ACTIVE)
     }
 
+    /// Effective new-speaker distance (see [`Config::delta_new`](Config#structfield.delta_new)).
+    pub fn delta_new(&self) -> f32 {
+        self.delta_new.unwrap_or(DEFAULT_DELTA_NEW)
+    }
+
     /// Effective hysteresis onset.
     pub fn onset(&self) -> f32 {
         self.onset.unwrap_or(DEFAULT_ONSET)
@@ -107,13 +115,14 @@ impl Config {
         self.offset.unwrap_or(DEFAULT_OFFSET)
     }
 
-    /// The settings the caller left unset (`None`) taken from the segmentation model's
-    /// recommendation, where it makes one; values the caller set always win.
+    /// The settings the caller left unset (`None`) taken from the models'
+    /// recommendations, where they make one; values the caller set always win.
     pub fn with_recommended(&self, recommended: &RecommendedSettings) -> Config {
         Config {
             tau_active: self.tau_active.or(recommended.tau_active),
             onset: self.onset.or(recommended.onset),
             offset: self.offset.or(recommended.offset),
+            delta_new: self.delta_new.or(recommended.delta_new),
             ..self.clone()
         }
     }
@@ -155,7 +164,7 @@ impl Config {
             return Err(Error::config("vad_window", "must be >= step"));
         }
         unit("tau_active", self.tau_active())?;
-        positive("delta_new", self.delta_new, 2.0)?;
+        positive("delta_new", self.delta_new(), 2.0)?;
         non_negative("rho_update", self.rho_update, 30.0)?;
         positive("min_embedding_speech", self.min_embedding_speech, 30.0)?;
         unit("onset", self.onset())?;
@@ -232,7 +241,7 @@ impl Config {
             "step" => self.step = v,
             "vad_window" => self.vad_window = v,
             "tau_active" => self.tau_active = Some(v),
-            "delta_new" => self.delta_new = v,
+            "delta_new" => self.delta_new = Some(v),
             "rho_update" => self.rho_update = v,
             "min_embedding_speech" => self.min_embedding_speech = v,
             "onset" => self.onset = Some(v),
@@ -324,28 +333,46 @@ mod tests {
             onset: Some(0.5),
             offset: Some(0.35),
             tau_active: None,
+            delta_new: Some(0.7),
         };
         let plain = Config::default().with_recommended(&recommended);
         assert_eq!(
-            (plain.onset(), plain.offset(), plain.tau_active()),
-            (0.5, 0.35, DEFAULT_TAU_ACTIVE)
+            (
+                plain.onset(),
+                plain.offset(),
+                plain.tau_active(),
+                plain.delta_new()
+            ),
+            (0.5, 0.35, DEFAULT_TAU_ACTIVE, 0.7)
         );
         let mut caller = Config::default();
         caller.set("onset", 0.6).unwrap();
         caller.set("tau_active", 0.3).unwrap();
+        caller.set("delta_new", 0.4).unwrap();
         let mixed = caller.with_recommended(&recommended);
         assert_eq!(
-            (mixed.onset(), mixed.offset(), mixed.tau_active()),
-            (0.6, 0.35, 0.3)
+            (
+                mixed.onset(),
+                mixed.offset(),
+                mixed.tau_active(),
+                mixed.delta_new()
+            ),
+            (0.6, 0.35, 0.3, 0.4)
         );
         let untouched = Config::default().with_recommended(&RecommendedSettings::default());
         assert_eq!(
             (
                 untouched.onset(),
                 untouched.offset(),
-                untouched.tau_active()
+                untouched.tau_active(),
+                untouched.delta_new()
             ),
-            (DEFAULT_ONSET, DEFAULT_OFFSET, DEFAULT_TAU_ACTIVE)
+            (
+                DEFAULT_ONSET,
+                DEFAULT_OFFSET,
+                DEFAULT_TAU_ACTIVE,
+                DEFAULT_DELTA_NEW
+            )
         );
         // A caller's offset is checked against the model's onset, not the engine's.
         let mut c = Config::default();

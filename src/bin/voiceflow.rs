@@ -68,7 +68,8 @@ struct EngineArgs {
     min_speakers: Option<u32>,
     #[arg(long)]
     max_speakers: Option<u32>,
-    /// New-speaker threshold (cosine distance).
+    /// New-speaker threshold (cosine distance); default: the embedding model's
+    /// recommendation, else 0.3.
     #[arg(long)]
     delta_new: Option<f32>,
     /// Segmentation model (a `vad` or `segmentation` ONNX file); default: silero VAD.
@@ -116,7 +117,9 @@ impl EngineArgs {
         };
         set(&mut c.latency, self.latency);
         set(&mut c.step, self.step);
-        set(&mut c.delta_new, self.delta_new);
+        if self.delta_new.is_some() {
+            c.delta_new = self.delta_new;
+        }
         if self.num_speakers.is_some() {
             c.num_speakers = self.num_speakers;
         }

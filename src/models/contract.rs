@@ -42,16 +42,22 @@ pub struct Provenance {
     pub version: String,
 }
 
-/// Binarization settings a segmentation model recommends for its own scores (optional
-/// keys `voiceflow.onset`, `voiceflow.offset`, `voiceflow.tau_active`, each in the open
-/// range 0..1). Scores of different models are calibrated differently (a powerset model's
-/// secondary speakers carry probability mass almost everywhere), so one engine default
-/// cannot suit them all. The engine uses them unless the caller set the value.
+/// Settings a model recommends for its own outputs. Scores and distances of different
+/// models are calibrated differently (a powerset model's secondary speakers carry
+/// probability mass almost everywhere; CAM++ voiceprints of one voice are as far apart as
+/// GE2E voiceprints of two), so one engine default cannot suit them all. The engine uses
+/// them unless the caller set the value.
+///
+/// A segmentation model may declare the binarization keys `voiceflow.onset`,
+/// `voiceflow.offset` and `voiceflow.tau_active` (each in the open range 0..1); an
+/// embedding model may declare `voiceflow.delta_new`, the cosine distance (0..2) above
+/// which a voiceprint founds a new speaker.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RecommendedSettings {
     pub onset: Option<f32>,
     pub offset: Option<f32>,
     pub tau_active: Option<f32>,
+    pub delta_new: Option<f32>,
 }
 
 /// Contract of a `vad` model (inputs `input` [n, context+chunk], `h`, `c`
@@ -82,9 +88,11 @@ pub struct SegmentationContract {
 
 /// Contract of an `embedding` model (input `[batch, samples]`, output `[batch, dim]`,
 /// L2-normalised).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingContract {
     pub embedding_dim: usize,
+    /// Recommended new-speaker distance (`voiceflow.delta_new`), if declared.
+    pub delta_new: Option<f32>,
     /// Preferred input length; longer speech is embedded in pieces of this size.
     pub window_samples: usize,
     /// Shortest input the model gives a meaningful voiceprint for.
@@ -201,12 +209,27 @@ impl<'a> Metadata<'a> {
         }
     }
 
+    /// An optional cosine distance in the half-open range 0..=2 (0 excluded).
+    fn optional_distance(&self, key: &str) -> Result<Option<f32>> {
+        let Some(raw) = self.props.get(&format!("voiceflow.{key}")) else {
+            return Ok(None);
+        };
+        match raw.trim().parse::<f32>() {
+            Ok(v) if v > 0.0 && v <= 2.0 => Ok(Some(v)),
+            _ => Err(Error::model(
+                self.path,
+                format!("metadata voiceflow.{key} = {raw:?} must be a cosine distance in 0..=2 (0 excluded)"),
+            )),
+        }
+    }
+
     /// The optional recommended binarization settings (see [`RecommendedSettings`]).
     pub fn recommended(&self) -> Result<RecommendedSettings> {
         let r = RecommendedSettings {
             onset: self.optional_unit("onset")?,
             offset: self.optional_unit("offset")?,
             tau_active: self.optional_unit("tau_active")?,
+            delta_new: None,
         };
         if let (Some(on), Some(off)) = (r.onset, r.offset) {
             if off > on {
@@ -309,6 +332,7 @@ impl<'a> Metadata<'a> {
         let window_samples = self.count("window_samples", 400, MAX_DECLARED_SAMPLES)?;
         Ok(EmbeddingContract {
             embedding_dim: self.count("embedding_dim", 1, 8192)?,
+            delta_new: self.optional_distance("delta_new")?,
             window_samples,
             min_samples: self
                 .optional_count("min_samples", 400, window_samples)?
@@ -434,6 +458,7 @@ mod tests {
                 onset: Some(0.5),
                 offset: Some(0.35),
                 tau_active: Some(0.45),
+                delta_new: None,
             }
         );
 
@@ -472,8 +497,37 @@ mod tests {
         );
         let c = m.embedding().unwrap();
         assert_eq!(
-            (c.embedding_dim, c.window_samples, c.min_samples),
-            (256, 25440, 12720)
+            (
+                c.embedding_dim,
+                c.window_samples,
+                c.min_samples,
+                c.delta_new
+            ),
+            (256, 25440, 12720, None)
         );
+    }
+
+    #[test]
+    fn embedding_recommends_its_new_speaker_distance() {
+        let p = Path::new("e.onnx");
+        let props = |delta: &str| {
+            meta(&[
+                ("kind", "embedding"),
+                ("sample_rate", "16000"),
+                ("embedding_dim", "192"),
+                ("window_samples", "48000"),
+                ("delta_new", delta),
+            ])
+        };
+        let c = Metadata::new(p, props(" 0.62")).embedding().unwrap();
+        assert_eq!(c.delta_new, Some(0.62));
+        for bad in ["0", "-0.5", "2.5", "NaN", "far"] {
+            let e = Metadata::new(p, props(bad)).embedding().unwrap_err();
+            assert!(
+                e.message().contains("voiceflow.delta_new"),
+                "{bad}: {}",
+                e.message()
+            );
+        }
     }
 }

@@ -217,12 +217,17 @@ impl Model {
         &self.embedder
     }
 
-    /// Binarization settings the segmentation model recommends for its scores; a
-    /// session uses them for the settings its config leaves unset.
+    /// Settings both models recommend (binarization from the segmentation model, the
+    /// new-speaker distance from the embedding model); a session uses them for the
+    /// settings its config leaves unset.
     pub fn recommended_settings(&self) -> RecommendedSettings {
-        match &self.segmenter {
+        let segmentation = match &self.segmenter {
             Segmenter::Vad(m) => m.contract().recommended,
             Segmenter::Windowed(m) => m.contract().recommended,
+        };
+        RecommendedSettings {
+            delta_new: self.embedder.contract().delta_new,
+            ..segmentation
         }
     }
 

@@ -2,6 +2,11 @@
 //! below `offset`), gaps shorter than `min_off` filled, segments shorter than `min_on`
 //! dropped. Segments are released in start order, each only once nothing earlier can
 //! still appear.
+//!
+//! Released segments carry dense speaker labels in order of appearance: the first
+//! speaker of the output is 0, the next new one 1, and so on. The tracks are indexed by
+//! the tracker's confirmed ids instead, which may have gaps in the output (a confirmed
+//! speaker whose every run was too short) or appear out of order.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -32,6 +37,10 @@ pub struct Binarizer {
     /// Closed segments ordered by start frame: (start, end, speaker).
     closed: BinaryHeap<Reverse<(i64, i64, u32)>>,
     ready: VecDeque<Segment>,
+    /// Output label of each track, once it has released a segment.
+    labels: Vec<Option<u32>>,
+    /// Track of each output label.
+    tracks_of_labels: Vec<u32>,
 }
 
 impl Binarizer {
@@ -41,7 +50,26 @@ impl Binarizer {
             tracks: Vec::new(),
             closed: BinaryHeap::new(),
             ready: VecDeque::new(),
+            labels: Vec::new(),
+            tracks_of_labels: Vec::new(),
         }
+    }
+
+    /// The output label of `track`, given at its first released segment.
+    fn label(&mut self, track: u32) -> u32 {
+        let t = track as usize;
+        if self.labels.len() <= t {
+            self.labels.resize(t + 1, None);
+        }
+        *self.labels[t].get_or_insert_with(|| {
+            self.tracks_of_labels.push(track);
+            self.tracks_of_labels.len() as u32 - 1
+        })
+    }
+
+    /// The track (tracker id) that output label `label` was given to.
+    pub fn track_of_label(&self, label: u32) -> Option<u32> {
+        self.tracks_of_labels.get(label as usize).copied()
     }
 
     /// Feeds the scores of final frame `frame` (index = public speaker id).
@@ -101,6 +129,7 @@ impl Binarizer {
             }
             self.closed.pop();
             let fs = self.settings.frame_seconds;
+            let speaker = self.label(speaker);
             self.ready.push_back(Segment {
                 speaker,
                 start: start as f64 * fs,
@@ -136,7 +165,7 @@ impl Binarizer {
 mod tests {
     use super::*;
 
-    fn run(scores: &[&[f32]], min_on: i64, min_off: i64) -> Vec<(u32, i64, i64)> {
+    fn binarized(scores: &[&[f32]], min_on: i64, min_off: i64) -> Binarizer {
         let mut b = Binarizer::new(BinarizeSettings {
             onset: 0.5,
             offset: 0.3,
@@ -148,7 +177,12 @@ mod tests {
             b.push_frame(i as i64, s);
         }
         b.finish(scores.len() as i64);
-        b.ready()
+        b
+    }
+
+    fn run(scores: &[&[f32]], min_on: i64, min_off: i64) -> Vec<(u32, i64, i64)> {
+        binarized(scores, min_on, min_off)
+            .ready()
             .iter()
             .map(|s| (s.speaker, s.start as i64, s.end as i64))
             .collect()
@@ -193,6 +227,23 @@ mod tests {
             &[0.0, 0.0],
         ];
         assert_eq!(run(&s, 0, 0), vec![(0, 0, 6), (1, 2, 4)]);
+    }
+
+    #[test]
+    fn labels_are_dense_in_order_of_appearance() {
+        // Track 2 talks first, track 0 only for one frame (dropped by min_on), track 1 last.
+        let s: Vec<&[f32]> = vec![
+            &[0.0, 0.0, 0.9],
+            &[0.9, 0.0, 0.9],
+            &[0.0, 0.0, 0.9],
+            &[0.0, 0.9, 0.0],
+            &[0.0, 0.9, 0.0],
+        ];
+        let b = binarized(&s, 2, 0);
+        assert_eq!(run(&s, 2, 0), vec![(0, 0, 3), (1, 3, 5)]);
+        assert_eq!(b.track_of_label(0), Some(2));
+        assert_eq!(b.track_of_label(1), Some(1));
+        assert_eq!(b.track_of_label(2), None);
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Session {
         let stage = Stage::new(segmenter, window_samples as usize);
         let (min_speakers, max_speakers) = config.speaker_bounds();
         let tracker = Tracker::new(TrackerSettings {
-            delta_new: config.delta_new,
+            delta_new: config.delta_new(),
             rho_update: config.rho_update,
             min_speakers,
             max_speakers,
@@ -195,9 +195,11 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// Voiceprint (unit vector) of a speaker that has appeared in this stream.
+    /// Voiceprint (unit vector) of a speaker (a segment's label) that has appeared in
+    /// this stream's segments.
     pub fn voiceprint(&self, speaker: u32) -> Option<&[f32]> {
-        self.tracker.voiceprint(speaker)
+        self.tracker
+            .voiceprint(self.binarizer.track_of_label(speaker)?)
     }
 
     /// Pushes interleaved f32 samples in -1..1 at any rate in 8..=192 kHz.

@@ -86,6 +86,15 @@ impl Tracker {
         let with_embedding: Vec<usize> = (0..locals.len())
             .filter(|&i| locals[i].embedding.is_some())
             .collect();
+        // A local speaker without a fresh voiceprint keeps the global speaker its slot
+        // had (its voice continues, see `continuity`). No voiceprint of this window may
+        // take that speaker from it: the segmenter's continuity is stronger evidence than
+        // one voiceprint's distance, and losing it would leave the continued voice
+        // unattributed for the whole window.
+        let held: Vec<usize> = (0..locals.len())
+            .filter(|&i| locals[i].active && locals[i].embedding.is_none())
+            .filter_map(|i| self.last_global(i))
+            .collect();
         if !with_embedding.is_empty() {
             let existing = self.speakers.len();
             // Tentative speakers do not take a confirmed slot, but their number is capped
@@ -108,7 +117,9 @@ impl Tracker {
             for (r, &local) in with_embedding.iter().enumerate() {
                 let emb = locals[local].embedding.unwrap_or_default();
                 for (c, spk) in self.speakers.iter().enumerate() {
-                    costs[(r, c)] = (cosine_distance(emb, &spk.centroid) * COST_SCALE) as i64;
+                    if !held.contains(&c) {
+                        costs[(r, c)] = (cosine_distance(emb, &spk.centroid) * COST_SCALE) as i64;
+                    }
                 }
                 for c in existing..columns {
                     costs[(r, c)] = new_cost;
@@ -143,7 +154,7 @@ impl Tracker {
             }
         }
         // Without a voiceprint, a local speaker keeps the global speaker it last had (for a
-        // one-speaker segmenter: the last speaker heard), unless another local took it.
+        // one-speaker segmenter: the last speaker heard).
         for (local, slot) in result.iter_mut().enumerate() {
             if slot.is_none() && locals[local].active && locals[local].embedding.is_none() {
                 *slot = self.previous.get(local).copied().flatten();
@@ -322,6 +333,27 @@ mod tests {
         t.assign(&[obs(&b)], 0.5);
         assert_eq!(t.public_id(1), Some(1), "confirmed after 1 s of speech");
         assert_eq!(t.confirmed(), 2);
+    }
+
+    #[test]
+    fn a_continued_speaker_without_voiceprint_keeps_its_global_speaker() {
+        // Two locals: slot 0 founded A, slot 1 founded B.
+        let mut t = Tracker::new(settings());
+        let a = unit(&[1.0, 0.0, 0.0]);
+        let b = unit(&[0.0, 1.0, 0.0]);
+        assert_eq!(t.assign(&[obs(&a), obs(&b)], 0.5), vec![Some(0), Some(1)]);
+        // Next window: slot 1 continues without a fresh voiceprint, while slot 0's new
+        // voiceprint is closer to B than to A. Slot 1 keeps B; slot 0 may not take it
+        // (it used to, and slot 1's voice went unattributed for the window).
+        let continued = LocalObservation {
+            active: true,
+            embedding: None,
+            clean_speech: 2.0,
+        };
+        let near_b = unit(&[0.3, 1.0, 0.0]);
+        let r = t.assign(&[obs(&near_b), continued], 0.5);
+        assert_eq!(r[1], Some(1), "{r:?}");
+        assert_ne!(r[0], Some(1), "{r:?}");
     }
 
     #[test]
