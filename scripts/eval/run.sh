@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Accuracy evaluation: diarize the AMI dev clips and a simulated LibriSpeech set with
-# the voiceflow CLI and score DER with pyannote.metrics.
+# Accuracy evaluation: diarize the AMI dev clips, a simulated LibriSpeech set and a
+# simulated 8 kHz telephone stream with the voiceflow CLI and score DER with
+# pyannote.metrics.
 #
 #   bash scripts/eval/run.sh [--selftest] [DATA_DIR]        (make eval)
 #
@@ -12,15 +13,19 @@
 # Environment:
 #   VOICEFLOW_BIN        CLI binary (default target/release/voiceflow)
 #   VOICEFLOW_EVAL_ARGS  extra arguments for `voiceflow diarize`, e.g. "--latency 5"
-#   VOICEFLOW_EVAL_SETS  sets to run (default "ami-dev sim")
+#   VOICEFLOW_EVAL_SETS  sets to run (default "ami-dev sim tel8k"): ami-dev (real AMI
+#                        clips), sim (16 simulated 2-4 speaker conversations, 16 kHz),
+#                        tel8k (one simulated 20-minute, 4-speaker telephone-band stream
+#                        of short turns, 8 kHz; simulate.py --profile tel8k)
 #   VOICEFLOW_EVAL_SHIFTS  phase shifts in seconds (default "0 0.13 0.27 0.41"): each set
 #                        also runs with that much silence in front of every clip, is scored
 #                        as "<set>@<shift>", and the mean over the shifts is printed last
 #                        and stored as report["phases"] (see scripts/eval/shift.py). "0"
 #                        alone is the quick single run.
 #   VOICEFLOW_HOME       work folder (default .voiceflow at the repository root):
-#                        eval-venv/ (pinned Python tools), eval/sim/ (simulated set,
-#                        regenerated only when the generator or its seed changes),
+#                        eval-venv/ (pinned Python tools), eval/sim/ and eval/tel8k/
+#                        (simulated sets, regenerated only when the generator or its
+#                        seed changes),
 #                        eval/shifted/<set>/<shift>/ (phase-shifted audio copies),
 #                        eval/hyp/<set>[@<shift>]/ (scored RTTM, logs; raw/ = CLI output
 #                        before the shift is taken back), eval/report.json
@@ -57,7 +62,7 @@ VENV="$VF_HOME/eval-venv"
 EVAL="$VF_HOME/eval"
 OUT="${VOICEFLOW_EVAL_OUT:-$EVAL}"
 REQ="$REPO_ROOT/scripts/requirements-eval.txt"
-SETS="${VOICEFLOW_EVAL_SETS:-ami-dev sim}"
+SETS="${VOICEFLOW_EVAL_SETS:-ami-dev sim tel8k}"
 SHIFTS="${VOICEFLOW_EVAL_SHIFTS:-0 0.13 0.27 0.41}"
 
 # ---- Python tools (idempotent) -------------------------------------------------
@@ -73,10 +78,13 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.voiceflow-stamp" 2>/dev/null)
 fi
 VPY="$VENV/bin/python"
 
-# ---- simulated set (regenerated only when the generator or seed changed) -------
+# ---- simulated sets (regenerated only when the generator or seed changed) ------
 mkdir -p "$EVAL"
 case " $SETS " in
   *" sim "*) "$VPY" "$REPO_ROOT/scripts/eval/simulate.py" --data "$DATA_DIR" --out "$EVAL/sim" ;;
+esac
+case " $SETS " in
+  *" tel8k "*) "$VPY" "$REPO_ROOT/scripts/eval/simulate.py" --profile tel8k --data "$DATA_DIR" --out "$EVAL/tel8k" ;;
 esac
 
 # set name -> audio/reference folder and UEM
@@ -84,13 +92,15 @@ set_dir() {
   case "$1" in
     ami-dev) echo "$DATA_DIR/ami-dev" ;;
     sim) echo "$EVAL/sim" ;;
-    *) echo "unknown set '$1' (known: ami-dev sim)" >&2; exit 2 ;;
+    tel8k) echo "$EVAL/tel8k" ;;
+    *) echo "unknown set '$1' (known: ami-dev sim tel8k)" >&2; exit 2 ;;
   esac
 }
 set_uem() {
   case "$1" in
     ami-dev) echo "$DATA_DIR/ami-dev/all.uem" ;;
     sim) echo "$EVAL/sim/all.uem" ;;
+    tel8k) echo "$EVAL/tel8k/all.uem" ;;
   esac
 }
 
