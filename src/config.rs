@@ -64,9 +64,11 @@ pub struct Config {
     /// Seconds of new clean speech a local speaker needs before its voiceprint is
     /// computed again (in between it keeps its global speaker). A speaker without a
     /// global speaker yet is embedded as soon as it has `min_embedding_speech`. Smaller
-    /// is more reactive, larger is cheaper. Default 0.5 s: one voiceprint per step of
-    /// new speech; silent steps cost nothing. (1.0 s was 7.8 DER points worse on the
-    /// simulated conversations.)
+    /// is more reactive, larger is cheaper. Default 0: a fresh voiceprint at every step
+    /// in which the speaker talks; silent steps cost nothing. (With segmentation-3.0
+    /// and CAM++, 0.5 s was 5-7 DER points worse on the simulated conversations: the
+    /// segmenter's local speakers do not follow one voice reliably enough from window
+    /// to window for the previous attribution to be kept.)
     pub embedding_interval: f32,
 }
 
@@ -88,7 +90,7 @@ impl Default for Config {
             min_speakers: 1,
             max_speakers: 20,
             min_new_speaker_speech: 2.0,
-            embedding_interval: 0.5,
+            embedding_interval: 0.0,
             max_embedding_speech: 1.6,
         }
     }

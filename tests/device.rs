@@ -119,6 +119,6 @@ fn bench_reports_the_device() {
         report["gpu_memory_mb"].is_null(),
         "no GPU memory on the CPU"
     );
-    // The default segmenter is the streaming VAD, which is never batched.
-    assert_eq!(report["max_batch"], 1);
+    // The default segmenter (segmentation-3.0) is windowed: it batches as asked.
+    assert_eq!(report["max_batch"], 4);
 }

@@ -213,7 +213,22 @@ fn state_stays_bounded_on_a_long_stream() {
             footprint_after_first_pass = session.buffered_samples();
         }
     }
-    assert_eq!(session.buffered_samples(), footprint_after_first_pass);
+    // Constant up to one frame: a step (8000 samples) need not be a whole number of the
+    // segmenter's frames (270 samples for segmentation-3.0), so one frame more or less
+    // may be pending.
+    let frame = match model().segmenter() {
+        voiceflow::models::Segmenter::Windowed(m) => m.contract().frame_step_samples,
+        voiceflow::models::Segmenter::Vad(m) => m.contract().chunk_samples,
+    };
+    assert!(
+        session
+            .buffered_samples()
+            .abs_diff(footprint_after_first_pass)
+            <= frame,
+        "{} then {}",
+        footprint_after_first_pass,
+        session.buffered_samples()
+    );
     assert!(
         session.stats().speakers_created <= 8,
         "{:?}",

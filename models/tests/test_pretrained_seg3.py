@@ -61,6 +61,7 @@ BASE_METADATA = {
     "voiceflow.speakers": "3",
     "voiceflow.output": "powerset",
     "voiceflow.max_overlap": "2",
+    "voiceflow.powerset_decoding": "hard",
     "voiceflow.name": "pyannote-segmentation",
     "voiceflow.version": "3.0",
     "voiceflow.license": "MIT",
@@ -97,11 +98,8 @@ def wheel() -> Path:
 
 @pytest.fixture(scope="module")
 def onnx_10s(wheel, tmp_path_factory) -> Path:
-    """The set-up's converted model when present (that is the file the engine runs), else a fresh one."""
-    installed = voiceflow_home() / "models" / "segmentation-3.0.onnx"
-    if installed.is_file():
-        return installed
-    out = tmp_path_factory.mktemp("seg3") / "segmentation-3.0.onnx"
+    """The model at its training length (10 s windows), converted here."""
+    out = tmp_path_factory.mktemp("seg3") / "segmentation-3.0-10s.onnx"
     r = convert(wheel, out)
     assert r.returncode == 0, r.stdout + r.stderr
     return out
@@ -233,6 +231,21 @@ def test_metadata_5s_and_recommendations(onnx_5s):
     assert "voiceflow.offset" not in meta  # never invented
     assert contract_frames(meta) == 293
     assert "ORT vs numpy reference" in stdout
+
+
+def test_the_set_up_model_is_the_engines_default_configuration():
+    """The file `make setup` installs (the engine's default segmenter): 5 s windows, hard powerset
+    decoding and the binarization settings tuned with `make eval` (scripts/setup.sh)."""
+    installed = voiceflow_home() / "models" / "segmentation-3.0.onnx"
+    assert installed.is_file(), f"{installed} is missing: run make setup"
+    meta = read_metadata(installed)
+    want = BASE_METADATA | {
+        "voiceflow.window_samples": "80000",
+        "voiceflow.onset": "0.5",
+        "voiceflow.offset": "0.5",
+        "voiceflow.tau_active": "0.5",
+    }
+    assert {k: meta.get(k) for k in want} == want
 
 
 @pytest.mark.parametrize("bad", ["onset", "onset=high", "onset=1.5", "threshold=0.5"])

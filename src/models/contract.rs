@@ -30,7 +30,11 @@ pub enum ModelKind {
 pub enum OutputEncoding {
     /// Log-probabilities over the powerset of local speakers: class 0 is silence, then
     /// every subset of 1..=max_overlap speakers, by size and then lexicographically.
-    Powerset { max_overlap: usize },
+    /// `hard` (metadata `voiceflow.powerset_decoding` = `hard`): each frame's most likely
+    /// class decides which speakers are active (1) or not (0), as pyannote decodes its
+    /// powerset models; else (`soft`, the default) a speaker's activity is the
+    /// probability mass of the classes that contain it.
+    Powerset { max_overlap: usize, hard: bool },
     /// Independent per-speaker probabilities in 0..=1.
     Multilabel,
 }
@@ -104,7 +108,7 @@ impl SegmentationContract {
     /// Number of output classes the model must produce per frame.
     pub fn classes(&self) -> usize {
         match self.encoding {
-            OutputEncoding::Powerset { max_overlap } => {
+            OutputEncoding::Powerset { max_overlap, .. } => {
                 powerset_classes(self.speakers, max_overlap).len()
             }
             OutputEncoding::Multilabel => self.speakers,
@@ -300,6 +304,20 @@ impl<'a> Metadata<'a> {
         let encoding = match self.text("output")? {
             "powerset" => OutputEncoding::Powerset {
                 max_overlap: self.count("max_overlap", 1, speakers)?,
+                hard: match self
+                    .props
+                    .get("voiceflow.powerset_decoding")
+                    .map(|v| v.trim())
+                {
+                    None | Some("soft") => false,
+                    Some("hard") => true,
+                    Some(other) => {
+                        return Err(Error::model(
+                            self.path,
+                            format!("voiceflow.powerset_decoding {other:?} must be soft or hard"),
+                        ))
+                    }
+                },
             },
             "multilabel" => OutputEncoding::Multilabel,
             other => {
@@ -397,7 +415,26 @@ mod tests {
         let c = m.segmentation().unwrap();
         assert_eq!(c.classes(), 7);
         assert_eq!(c.frames(), 293);
-        assert_eq!(c.encoding, OutputEncoding::Powerset { max_overlap: 2 });
+        assert_eq!(
+            c.encoding,
+            OutputEncoding::Powerset {
+                max_overlap: 2,
+                hard: false
+            }
+        );
+        let mut props = segmentation_props();
+        props.push(("powerset_decoding", "hard"));
+        let c = Metadata::new(p, meta(&props)).segmentation().unwrap();
+        assert_eq!(
+            c.encoding,
+            OutputEncoding::Powerset {
+                max_overlap: 2,
+                hard: true
+            }
+        );
+        props.push(("powerset_decoding", "argmax"));
+        let e = Metadata::new(p, meta(&props)).segmentation().unwrap_err();
+        assert!(e.message().contains("voiceflow.powerset_decoding"));
     }
 
     #[test]

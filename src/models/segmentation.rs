@@ -18,7 +18,7 @@ impl SegmentationModel {
     pub(crate) fn new(onnx: OnnxModel, contract: SegmentationContract) -> Result<Self> {
         onnx.require_io(&["waveform"], &["scores"])?;
         let classes = match contract.encoding {
-            OutputEncoding::Powerset { max_overlap } => {
+            OutputEncoding::Powerset { max_overlap, .. } => {
                 powerset_classes(contract.speakers, max_overlap)
             }
             OutputEncoding::Multilabel => Vec::new(),
@@ -35,6 +35,13 @@ impl SegmentationModel {
 
     pub fn contract(&self) -> &SegmentationContract {
         &self.contract
+    }
+
+    fn hard_powerset(&self) -> bool {
+        matches!(
+            self.contract.encoding,
+            OutputEncoding::Powerset { hard: true, .. }
+        )
     }
 
     /// Runs `rows` windows stored back to back in `windows` in one inference and writes
@@ -68,6 +75,14 @@ impl SegmentationModel {
                 if self.classes.is_empty() {
                     for (o, v) in out.iter_mut().zip(row) {
                         *o = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+                    }
+                } else if self.hard_powerset() {
+                    // The most likely class's speakers are active (NaN scores never win).
+                    let best = (0..classes)
+                        .filter(|&c| !row[c].is_nan())
+                        .max_by(|&a, &b| row[a].total_cmp(&row[b]));
+                    for &k in best.map_or(&[][..], |c| &self.classes[c]) {
+                        out[k] = 1.0;
                     }
                 } else {
                     // Speaker k's probability is the mass of every class that contains k.
