@@ -25,6 +25,18 @@ fn finds_the_three_speakers_and_their_turns() {
     assert_eq!(first_seen, vec![0, 1, 2]);
 }
 
+/// The speaker count does not depend on the input level (the issue's ×0.5-×2 rule; the
+/// former GE2E default turned a quieter call into one speaker).
+#[test]
+fn the_speaker_count_does_not_change_with_the_input_level() {
+    let audio = example_audio();
+    for gain in [0.5f32, 2.0] {
+        let scaled: Vec<f32> = audio.iter().map(|v| (v * gain).clamp(-1.0, 1.0)).collect();
+        let segments = diarize(model(), Config::default(), &scaled, 16_000, 1, 1600);
+        assert_eq!(speakers(&segments), 3, "gain {gain}: {segments:?}");
+    }
+}
+
 #[test]
 fn segments_are_ordered_bounded_and_streamed_before_flush() {
     let audio = example_audio();

@@ -51,9 +51,15 @@ fn windowed_model_finds_two_overlapping_speakers() {
     tone(500.0, 6.0, 1.0, &mut audio);
     tone(2_800.0, 6.0, 5.0, &mut audio);
     // B is never alone until 7 s, so it gets its first voiceprint late; a short phantom
-    // guard lets it be confirmed before its first frames become final.
+    // guard lets it be confirmed before its first frames become final. B's first
+    // voiceprint is blurred (overlapped frames) and founds B's speaker; with a voiceprint
+    // at every step (the default `embedding_interval` 0), B's first clean voiceprint is
+    // too far from that blurred one and would found a second speaker (a known limit, see
+    // README Limitations); keeping the attribution between voiceprints of 0.5 s of new
+    // speech lets the clean voiceprints update B's speaker instead.
     let config = Config {
         min_new_speaker_speech: 1.0,
+        embedding_interval: 0.5,
         ..Config::default()
     };
     let segments = diarize(model, config, &audio, 16_000, 1, 1_000);
@@ -178,7 +184,11 @@ fn model_recommended_binarization_applies_unless_the_caller_sets_it() {
     assert!(err.message().contains("offset"), "{}", err.message());
 
     // silero VAD recommends nothing: the engine defaults apply.
-    let session = Session::new(model(), Config::default()).unwrap();
+    let vad = ModelOptions {
+        segmentation: Some(voiceflow::runtime::default_home().join("models/silero_vad.onnx")),
+        ..ModelOptions::default()
+    };
+    let session = Session::new(Arc::new(Model::open(&vad).unwrap()), Config::default()).unwrap();
     let c = session.config();
     assert_eq!(
         (c.onset(), c.offset(), c.tau_active()),

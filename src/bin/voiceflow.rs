@@ -72,10 +72,11 @@ struct EngineArgs {
     /// recommendation, else 0.3.
     #[arg(long)]
     delta_new: Option<f32>,
-    /// Segmentation model (a `vad` or `segmentation` ONNX file); default: silero VAD.
+    /// Segmentation model (a `vad` or `segmentation` ONNX file); default: pyannote
+    /// segmentation-3.0 from the set-up folder.
     #[arg(long)]
     segmentation: Option<PathBuf>,
-    /// Embedding model; default: the GE2E speaker encoder.
+    /// Embedding model; default: the int8 CAM++ speaker encoder from the set-up folder.
     #[arg(long)]
     embedding: Option<PathBuf>,
     /// Any configuration field, as KEY=VALUE (repeatable), e.g. --set onset=0.6.
