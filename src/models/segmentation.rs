@@ -72,30 +72,71 @@ impl SegmentationModel {
             }
             for (frame, row) in scores.chunks_exact(classes).enumerate() {
                 let out = &mut activity[frame * speakers..(frame + 1) * speakers];
-                if self.classes.is_empty() {
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
-                    }
-                } else if self.hard_powerset() {
-                    // The most likely class's speakers are active (NaN scores never win).
-                    let best = (0..classes)
-                        .filter(|&c| !row[c].is_nan())
-                        .max_by(|&a, &b| row[a].total_cmp(&row[b]));
-                    for &k in best.map_or(&[][..], |c| &self.classes[c]) {
-                        out[k] = 1.0;
-                    }
-                } else {
-                    // Speaker k's probability is the mass of every class that contains k.
-                    for (members, log_p) in self.classes.iter().zip(row) {
-                        let p = if log_p.is_finite() { log_p.exp() } else { 0.0 };
-                        for &k in members {
-                            out[k] += p;
-                        }
-                    }
-                    out.iter_mut().for_each(|v| *v = v.min(1.0));
-                }
+                decode_frame(&self.classes, self.hard_powerset(), row, out);
             }
             Ok(())
         })
+    }
+}
+
+/// Per-speaker activity (`out`, zeroed) of one output frame `row`: multilabel scores as
+/// they are (clamped); powerset log-probabilities (`classes`: the speakers of each class)
+/// either as the mass of the classes containing each speaker, or (`hard`) as 1 for the
+/// speakers of the most likely class.
+fn decode_frame(classes: &[Vec<usize>], hard: bool, row: &[f32], out: &mut [f32]) {
+    if classes.is_empty() {
+        for (o, v) in out.iter_mut().zip(row) {
+            *o = if v.is_finite() {
+                v.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+        }
+    } else if hard {
+        // NaN scores never win.
+        let best = (0..row.len())
+            .filter(|&c| !row[c].is_nan())
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]));
+        for &k in best.map_or(&[][..], |c| &classes[c]) {
+            out[k] = 1.0;
+        }
+    } else {
+        for (members, log_p) in classes.iter().zip(row) {
+            let p = if log_p.is_finite() { log_p.exp() } else { 0.0 };
+            for &k in members {
+                out[k] += p;
+            }
+        }
+        out.iter_mut().for_each(|v| *v = v.min(1.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powerset_frames_decode_soft_or_hard() {
+        let classes = powerset_classes(3, 2); // {}, {0}, {1}, {2}, {0,1}, {0,2}, {1,2}
+                                              // Most likely: {0, 1} (0.4); speaker 0 alone 0.35, silence 0.25.
+        let row = [0.25f32, 0.35, 0.0, 0.0, 0.4, 0.0, 0.0].map(|p| p.ln());
+        let decode = |hard: bool, row: &[f32]| {
+            let mut out = [0.0f32; 3];
+            decode_frame(&classes, hard, row, &mut out);
+            out
+        };
+        let soft = decode(false, &row);
+        assert!((soft[0] - 0.75).abs() < 1e-6 && (soft[1] - 0.4).abs() < 1e-6 && soft[2] == 0.0);
+        assert_eq!(decode(true, &row), [1.0, 1.0, 0.0]);
+        // Silence most likely: nobody; a NaN score never wins.
+        let quiet = [0.9f32, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0].map(|p| p.ln());
+        assert_eq!(decode(true, &quiet), [0.0; 3]);
+        let mut broken = quiet;
+        broken[3] = f32::NAN;
+        assert_eq!(decode(true, &broken), [0.0; 3]);
+        // Multilabel scores are clamped probabilities.
+        let mut out = [0.0f32; 2];
+        decode_frame(&[], false, &[1.5, f32::NAN], &mut out);
+        assert_eq!(out, [1.0, 0.0]);
     }
 }
