@@ -177,7 +177,7 @@ func TestConfig(t *testing.T) {
 	if !strings.Contains(err.Error(), "onset") {
 		t.Fatalf("message %q does not name the field", err)
 	}
-	if err := cfg.Set("onset", 0.2); err != nil {
+	if err := cfg.Set("onset", 0.6); err != nil { // above the default model's offset (0.5)
 		t.Fatal(err)
 	}
 	if err := cfg.Set("num_speakers", 2); err != nil {

@@ -205,7 +205,7 @@ public final class VoiceflowTest {
                 check(e.status() == VoiceflowException.INVALID_CONFIG, "onset 2: status " + e.status());
                 check(e.getMessage().contains("onset"), "message names the field: " + e.getMessage());
             }
-            try (Session s = model.newSession(cfg.set("onset", 0.2).set("num_speakers", 2))) {
+            try (Session s = model.newSession(cfg.set("onset", 0.6).set("num_speakers", 2))) {
                 check(s.pending() == 0, "session with a valid config");
             }
         }
