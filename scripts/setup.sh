@@ -87,7 +87,7 @@ OUTPUTS=(
 # outputs, so editing a converter or the pins makes the next run redo the affected work.
 stamp_text() {
   printf 'voiceflow-setup %s %s onnxruntime-%s\n' "$SETUP_VERSION" "$ARCH" "$ORT_VERSION"
-  (cd "$SCRIPTS" && sha256sum setup.sh setup_models.py convert_ge2e.py convert_seg3.py \
+  (cd "$SCRIPTS" && sha256sum setup.sh setup_models.py convert_ge2e.py convert_seg3.py torch_zip.py \
     convert_campp.py requirements-setup.txt)
 }
 
