@@ -59,6 +59,17 @@
 #include <stdint.h>
 
 /**
+ * Value of the "mode" config key: segments while the stream runs (the default).
+ */
+#define VF_MODE_STREAMING 0
+
+/**
+ * Value of the "mode" config key: nothing until flush, then the whole stream clustered
+ * at once (the best answer; memory grows with the stream's speech).
+ */
+#define VF_MODE_OFFLINE 1
+
+/**
  * `vf_model_open_ex` flag: run on the CPU when the requested GPU cannot be used;
  * `vf_model_device_fallback()` then says why.
  */
@@ -202,6 +213,12 @@ typedef struct vf_segment {
  */
 #define VF_ERR_DEVICE_UNAVAILABLE -12
 
+/**
+ * An offline or refining session has taken its "max_offline_audio" seconds of audio;
+ * nothing of the push was consumed and the session stays usable: flush it for the answer.
+ */
+#define VF_ERR_LIMIT_REACHED -13
+
 
 
 #ifdef __cplusplus
@@ -320,8 +337,13 @@ void vf_config_free(struct vf_config *config);
  * "vad_window", "tau_active" (0..1), "delta_new" (cosine distance), "rho_update",
  * "min_embedding_speech", "onset" (0..1), "offset" (0..1), "min_duration_on",
  * "min_duration_off", "min_new_speaker_speech", "embedding_interval",
- * "max_embedding_speech", and the whole numbers "num_speakers" (0 = unknown),
- * "min_speakers", "max_speakers". Defaults and meanings: README, section Configuration.
+ * "max_embedding_speech", "cluster_threshold" (offline clustering distance; unset: that
+ * of "delta_new"), "max_offline_audio" (most seconds an offline or refining
+ * session takes, default and maximum 86400), the whole numbers "num_speakers"
+ * (0 = unknown), "min_speakers", "max_speakers", and the switches "mode"
+ * (`VF_MODE_STREAMING` or `VF_MODE_OFFLINE`) and "refine" (0 or 1: a streaming session
+ * also produces the offline answer at flush, see `vf_session_poll_refined_segments`).
+ * Defaults and meanings: README, section Configuration.
  * An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
  * `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
  * # Safety
@@ -352,7 +374,9 @@ vf_status vf_session_create(const struct vf_model *model,
  * `VF_ERR_INVALID_AUDIO`; bad or changed rate: `VF_ERR_UNSUPPORTED_SAMPLE_RATE`; after
  * flush: `VF_ERR_INVALID_STATE`; `count` above `VF_MAX_PUSH_SAMPLES` or not a multiple
  * of `channels`, `channels` outside 1..=32: `VF_ERR_INVALID_ARGUMENT`) consumes nothing
- * and the session stays usable.
+ * and the session stays usable. An offline or refining session refuses a push that would
+ * take the stream past its "max_offline_audio" with `VF_ERR_LIMIT_REACHED` (nothing
+ * consumed; flush it for the answer up to there).
  * `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
  * call only.
  * # Safety
@@ -379,7 +403,8 @@ vf_status vf_session_push_samples_i16(struct vf_session *session,
  * Copies up to `capacity` final segments, in start order, into `out` (caller-owned
  * array) and writes how many to `*out_count`. Segments that do not fit stay queued for
  * the next call; a returned segment never changes and is never returned again.
- * `capacity == 0` only reports 0 (`out` may then be NULL).
+ * `capacity == 0` only reports 0 (`out` may then be NULL). A session in
+ * `VF_MODE_OFFLINE` has no segments until `vf_session_flush`.
  * # Safety
  * Every pointer argument is NULL or valid as described above, for the call only.
  */
@@ -387,6 +412,32 @@ vf_status vf_session_poll_segments(struct vf_session *session,
                                    struct vf_segment *out,
                                    size_t capacity,
                                    size_t *out_count);
+
+/**
+ * The refined result of a streaming session whose config has "refine" set to 1: the
+ * offline answer (the whole stream clustered at once), made by `vf_session_flush`.
+ * Same rules as `vf_session_poll_segments`; before the flush there is nothing (0
+ * segments). Its speaker ids are its own (dense from 0 in order of appearance), unrelated
+ * to the live segments' ids; the live segments already returned stay as they were.
+ * Without "refine" (and for an offline session, whose own segments are the refined
+ * result) it is `VF_ERR_INVALID_STATE` and nothing is written.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
+ */
+vf_status vf_session_poll_refined_segments(struct vf_session *session,
+                                           struct vf_segment *out,
+                                           size_t capacity,
+                                           size_t *out_count);
+
+/**
+ * Writes the number of refined-result segments waiting to be polled to `*out_count`
+ * (0 until flush). `VF_ERR_INVALID_STATE` without "refine", as
+ * `vf_session_poll_refined_segments`.
+ * # Safety
+ * Every pointer argument is NULL or valid as described above, for the call only.
+ */
+vf_status vf_session_pending_refined_segments(struct vf_session *session,
+                                              size_t *out_count);
 
 /**
  * Writes the number of final segments waiting to be polled to `*out_count`.
@@ -398,8 +449,10 @@ vf_status vf_session_pending_segments(struct vf_session *session,
 
 /**
  * Ends the stream: processes the buffered tail and closes open segments, which then
- * become pollable. Later pushes fail with `VF_ERR_INVALID_STATE`; flushing again is a
- * no-op.
+ * become pollable. An offline session (or a refining one, for its refined result)
+ * clusters the whole stream here: this call then takes longer (well under a second per
+ * hour of speech on top of the tail). Later pushes fail with `VF_ERR_INVALID_STATE`;
+ * flushing again is a no-op.
  * # Safety
  * Every pointer argument is NULL or valid as described above, for the call only.
  */

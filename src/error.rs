@@ -35,6 +35,9 @@ pub enum Status {
     /// The requested device (e.g. a CUDA GPU) cannot be used and CPU fallback was not
     /// allowed; the message names the cause.
     DeviceUnavailable = -12,
+    /// An offline or refining session has taken as much audio as it may keep (its
+    /// `max_offline_audio`); nothing of the push was consumed, flush for the answer.
+    LimitReached = -13,
 }
 
 impl Status {
@@ -61,11 +64,14 @@ impl Status {
             Status::DeviceUnavailable => {
                 c"requested device unavailable (and CPU fallback not allowed)"
             }
+            Status::LimitReached => {
+                c"the session's offline audio limit is reached; nothing was consumed"
+            }
         }
     }
 
     /// Every status, in code order; used by tests and bindings.
-    pub const ALL: [Status; 13] = [
+    pub const ALL: [Status; 14] = [
         Status::Ok,
         Status::NullPointer,
         Status::InvalidArgument,
@@ -79,6 +85,7 @@ impl Status {
         Status::Internal,
         Status::Io,
         Status::DeviceUnavailable,
+        Status::LimitReached,
     ];
 
     /// The status with the given code, if any.
@@ -154,7 +161,7 @@ mod tests {
     #[test]
     fn codes_are_stable_and_unique() {
         let codes: Vec<i32> = Status::ALL.iter().map(|s| *s as i32).collect();
-        assert_eq!(codes, (0..13).map(|i| -i).collect::<Vec<_>>());
+        assert_eq!(codes, (0..14).map(|i| -i).collect::<Vec<_>>());
         for s in Status::ALL {
             assert_eq!(Status::from_code(s as i32), Some(s));
             assert!(!s.description().is_empty());

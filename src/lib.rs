@@ -33,7 +33,7 @@ pub mod models;
 pub mod pipeline;
 pub mod runtime;
 
-pub use config::Config;
+pub use config::{Config, Mode};
 pub use error::{Error, Result, Status};
 pub use models::{Model, ModelOptions};
 pub use pipeline::{Segment, Session, SessionStats};

@@ -54,7 +54,8 @@ dir="\$(dirname "\$wav")"
 shift_s=0
 case "\$dir" in */shifted/*) shift_s="\$(basename "\$dir")" ;; esac
 ref=""
-for candidate in "$DATA_DIR/ami-dev/\$clip.rttm" "$VF_HOME/eval/sim/\$clip.rttm"; do
+for candidate in "$DATA_DIR/ami-dev/\$clip.rttm" "$VF_HOME/eval/sim/\$clip.rttm" \
+  "$VF_HOME/eval/tel8k/\$clip.rttm"; do
   if [ -f "\$candidate" ]; then ref="\$candidate"; break; fi
 done
 if [ -z "\$ref" ]; then echo "oracle: no reference RTTM for \$clip" >&2; exit 2; fi
@@ -63,5 +64,8 @@ VOICEFLOW_ORACLE_RTTM="\$ref" VOICEFLOW_ORACLE_SHIFT="\$shift_s" VOICEFLOW_ORACL
 WRAP
 chmod +x "$WRAPPER"
 
+# `map` replaces the streaming tracker's assignment: it means nothing to the offline mode.
+default_modes="offline streaming"
+[ "$MODE" = map ] && default_modes="streaming"
 VOICEFLOW_BIN="$WRAPPER" VOICEFLOW_EVAL_OUT="$OUT" VOICEFLOW_EVAL_ARGS="${*:-${VOICEFLOW_EVAL_ARGS:-}}" \
-  bash "$REPO_ROOT/scripts/eval/run.sh" "$DATA_DIR"
+  VOICEFLOW_EVAL_MODES="${VOICEFLOW_EVAL_MODES:-$default_modes}" bash "$REPO_ROOT/scripts/eval/run.sh" "$DATA_DIR"

@@ -17,6 +17,9 @@
 #                        clips), sim (16 simulated 2-4 speaker conversations, 16 kHz),
 #                        tel8k (one simulated 20-minute, 4-speaker telephone-band stream
 #                        of short turns, 8 kHz; simulate.py --profile tel8k)
+#   VOICEFLOW_EVAL_MODES  session modes to run (default "offline streaming"): every set
+#                        runs in each, scored as "<set>/<mode>" (offline: the whole clip
+#                        clustered at flush, the CLI's default; streaming: the live answer)
 #   VOICEFLOW_EVAL_SHIFTS  phase shifts in seconds (default "0 0.13 0.27 0.41"): each set
 #                        also runs with that much silence in front of every clip, is scored
 #                        as "<set>@<shift>", and the mean over the shifts is printed last
@@ -64,6 +67,7 @@ OUT="${VOICEFLOW_EVAL_OUT:-$EVAL}"
 REQ="$REPO_ROOT/scripts/requirements-eval.txt"
 SETS="${VOICEFLOW_EVAL_SETS:-ami-dev sim tel8k}"
 SHIFTS="${VOICEFLOW_EVAL_SHIFTS:-0 0.13 0.27 0.41}"
+MODES="${VOICEFLOW_EVAL_MODES:-offline streaming}"
 
 # ---- Python tools (idempotent) -------------------------------------------------
 PY="${PYTHON:-python3}"
@@ -135,13 +139,14 @@ for set in $SETS; do
   uem="$(set_uem "$set")"
   # clips = uris of the UEM, in order
   mapfile -t uris < <(awk 'NF >= 4 && $1 !~ /^#/ { print $1 }' "$uem")
+  for mode in $MODES; do
   for shift in $SHIFTS; do
     # Shift 0 is the set itself; other shifts run on copies with leading silence
-    # (scripts/eval/shift.py) and are scored as "<set>@<shift>".
-    name="$set"
+    # (scripts/eval/shift.py) and are scored as "<set>/<mode>@<shift>".
+    name="$set/$mode"
     dir="$ref_dir"
     if [ "$shift" != 0 ]; then
-      name="$set@$shift"
+      name="$set/$mode@$shift"
       dir="$EVAL/shifted/$set/$shift"
       src=()
       for u in "${uris[@]}"; do src+=("$ref_dir/$u.wav"); done
@@ -161,7 +166,7 @@ for p in sys.argv[1:]:
     for u in "${uris[@]}"; do
       t0=$EPOCHREALTIME
       rc=0
-      "$BIN" diarize "$dir/$u.wav" --format rttm "${EXTRA[@]}" >"$hyp/raw/$u.rttm" 2>"$hyp/$u.log" || rc=$?
+      "$BIN" diarize "$dir/$u.wav" --format rttm --mode "$mode" "${EXTRA[@]}" >"$hyp/raw/$u.rttm" 2>"$hyp/$u.log" || rc=$?
       t1=$EPOCHREALTIME
       dur="$(awk -F'\t' -v u="$u" '$1 == u { print $2 }' "$hyp/durations.tsv")"
       secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
@@ -180,7 +185,9 @@ for p in sys.argv[1:]:
     "$VPY" "$REPO_ROOT/scripts/eval/score.py" --ref "$ref_dir" --hyp "$hyp" --uem "$uem" --name "$name" \
       --report "$REPORT" --timings "$hyp/timings.tsv" \
       --meta "commit=$commit" --meta "binary=$BIN" --meta "extra_args=${EXTRA[*]:-}" \
-      --meta "data_dir=$DATA_DIR" --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --meta "shift_s=$shift"
+      --meta "data_dir=$DATA_DIR" --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --meta "shift_s=$shift" \
+      --meta "mode=$mode"
+  done
   done
 done
 if [ "$(wc -w <<<"$SHIFTS")" -gt 1 ]; then

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use voiceflow::audio::{read_wav, WavAudio};
 use voiceflow::pipeline::{to_json, to_rttm, to_text};
-use voiceflow::{Config, Error, Model, ModelOptions, Segment, Session};
+use voiceflow::{Config, Error, Mode, Model, ModelOptions, Segment, Session};
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +47,14 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    /// Cluster the whole file at the end: the best answer.
+    Offline,
+    /// Segments as the audio streams in, a few seconds behind it.
+    Streaming,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Rttm,
     Json,
@@ -55,6 +63,9 @@ enum Format {
 
 #[derive(Args)]
 struct EngineArgs {
+    /// offline (diarize's default) or streaming (bench's default).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
     /// Seconds behind the newest audio after which segments are final.
     #[arg(long)]
     latency: Option<f32>,
@@ -97,8 +108,16 @@ struct EngineArgs {
 }
 
 impl EngineArgs {
-    fn config(&self) -> Result<Config, Error> {
-        let mut c = Config::default();
+    /// The session config; `mode` unless `--mode` says otherwise.
+    fn config(&self, mode: Mode) -> Result<Config, Error> {
+        let mut c = Config {
+            mode: match self.mode {
+                Some(ModeArg::Offline) => Mode::Offline,
+                Some(ModeArg::Streaming) => Mode::Streaming,
+                None => mode,
+            },
+            ..Config::default()
+        };
         for setting in &self.settings {
             let parsed = setting
                 .split_once('=')
@@ -182,7 +201,7 @@ fn main() -> ExitCode {
 fn diarize(path: &Path, format: Format, engine: &EngineArgs) -> Result<(), Error> {
     let audio = read_wav(path)?;
     let model = engine.open_model()?;
-    let mut session = Session::new(model, engine.config()?)?;
+    let mut session = Session::new(model, engine.config(Mode::Offline)?)?;
     let channels = usize::from(audio.channels.max(1));
     let chunk = engine.chunk_frames(&audio) * channels;
     let progress = if audio.duration_seconds() > 60.0 {
@@ -252,7 +271,7 @@ fn bench(
     let load_seconds = load_started.elapsed().as_secs_f64();
     let (rss_model, _) = memory();
 
-    let mut session = Session::new(Arc::clone(&model), engine.config()?)?;
+    let mut session = Session::new(Arc::clone(&model), engine.config(Mode::Streaming)?)?;
     session.record_step_times(true);
     let channels = usize::from(audio.channels.max(1));
     let chunk = engine.chunk_frames(&audio) * channels;
@@ -288,7 +307,10 @@ fn bench(
             step_times.extend(session.take_step_times());
         }
     }
+    let kept_bytes = session.stats().kept_bytes;
+    let flush_started = Instant::now();
     session.flush()?;
+    let flush_seconds = flush_started.elapsed().as_secs_f64();
     segments += session.poll().len();
     let compute = started.elapsed().as_secs_f64();
     let (rss_end, _) = memory();
@@ -299,7 +321,7 @@ fn bench(
     let warm = (10 * audio.sample_rate as usize * channels).min(audio.samples.len());
     let mut extra = Vec::new();
     for _ in 0..extra_sessions {
-        let mut s = Session::new(Arc::clone(&model), engine.config()?)?;
+        let mut s = Session::new(Arc::clone(&model), engine.config(Mode::Streaming)?)?;
         s.push(
             &audio.samples[..warm],
             audio.sample_rate,
@@ -334,9 +356,17 @@ fn bench(
             "p99": percentile(&step_times, 0.99) * 1e3,
             "max": percentile(&step_times, 1.0) * 1e3,
         },
+        "mode": format!("{:?}", session.config().mode).to_lowercase(),
+        "flush_seconds": flush_seconds,
+        "offline_kept_mb": mb(kept_bytes as u64),
+        "offline_kept_mb_per_hour": mb(kept_bytes as u64) * 3600.0 / stats.audio_seconds.max(1e-9),
         "embeddings": stats.embeddings,
         "embedding_calls": stats.embedding_calls,
-        "speakers": stats.speakers_confirmed,
+        "speakers": if session.config().mode == Mode::Offline {
+            stats.offline_speakers
+        } else {
+            stats.speakers_confirmed
+        },
         "segments": segments,
         "time_to_first_segment_seconds": first_segment,
         "rss_mb": {

@@ -47,6 +47,15 @@ pub const VF_ERR_IO: vf_status = -11;
 /// The requested device (e.g. a CUDA GPU) cannot be used and CPU fallback was not
 /// allowed; vf_last_error() names the cause.
 pub const VF_ERR_DEVICE_UNAVAILABLE: vf_status = -12;
+/// An offline or refining session has taken its "max_offline_audio" seconds of audio;
+/// nothing of the push was consumed and the session stays usable: flush it for the answer.
+pub const VF_ERR_LIMIT_REACHED: vf_status = -13;
+
+/// Value of the "mode" config key: segments while the stream runs (the default).
+pub const VF_MODE_STREAMING: u32 = 0;
+/// Value of the "mode" config key: nothing until flush, then the whole stream clustered
+/// at once (the best answer; memory grows with the stream's speech).
+pub const VF_MODE_OFFLINE: u32 = 1;
 
 /// `vf_model_open_ex` flag: run on the CPU when the requested GPU cannot be used;
 /// `vf_model_device_fallback()` then says why.
@@ -464,8 +473,13 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 /// "vad_window", "tau_active" (0..1), "delta_new" (cosine distance), "rho_update",
 /// "min_embedding_speech", "onset" (0..1), "offset" (0..1), "min_duration_on",
 /// "min_duration_off", "min_new_speaker_speech", "embedding_interval",
-/// "max_embedding_speech", and the whole numbers "num_speakers" (0 = unknown),
-/// "min_speakers", "max_speakers". Defaults and meanings: README, section Configuration.
+/// "max_embedding_speech", "cluster_threshold" (offline clustering distance; unset: that
+/// of "delta_new"), "max_offline_audio" (most seconds an offline or refining
+/// session takes, default and maximum 86400), the whole numbers "num_speakers"
+/// (0 = unknown), "min_speakers", "max_speakers", and the switches "mode"
+/// (`VF_MODE_STREAMING` or `VF_MODE_OFFLINE`) and "refine" (0 or 1: a streaming session
+/// also produces the offline answer at flush, see `vf_session_poll_refined_segments`).
+/// Defaults and meanings: README, section Configuration.
 /// An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
 /// `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
 /// # Safety
@@ -526,7 +540,9 @@ pub unsafe extern "C" fn vf_session_create(
 /// `VF_ERR_INVALID_AUDIO`; bad or changed rate: `VF_ERR_UNSUPPORTED_SAMPLE_RATE`; after
 /// flush: `VF_ERR_INVALID_STATE`; `count` above `VF_MAX_PUSH_SAMPLES` or not a multiple
 /// of `channels`, `channels` outside 1..=32: `VF_ERR_INVALID_ARGUMENT`) consumes nothing
-/// and the session stays usable.
+/// and the session stays usable. An offline or refining session refuses a push that would
+/// take the stream past its "max_offline_audio" with `VF_ERR_LIMIT_REACHED` (nothing
+/// consumed; flush it for the answer up to there).
 /// `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
 /// call only.
 /// # Safety
@@ -567,7 +583,8 @@ pub unsafe extern "C" fn vf_session_push_samples_i16(
 /// Copies up to `capacity` final segments, in start order, into `out` (caller-owned
 /// array) and writes how many to `*out_count`. Segments that do not fit stay queued for
 /// the next call; a returned segment never changes and is never returned again.
-/// `capacity == 0` only reports 0 (`out` may then be NULL).
+/// `capacity == 0` only reports 0 (`out` may then be NULL). A session in
+/// `VF_MODE_OFFLINE` has no segments until `vf_session_flush`.
 /// # Safety
 /// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
@@ -578,21 +595,80 @@ pub unsafe extern "C" fn vf_session_poll_segments(
     out_count: *mut usize,
 ) -> vf_status {
     with_session("vf_session_poll_segments", session, |s| {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { copy_segments(out, capacity, out_count, || Ok(s.next_segment())) }
+    })
+}
+
+/// Writes up to `capacity` segments from `next` into `out` and their number into
+/// `*out_count`, after checking both pointers (nothing is taken when one is bad).
+///
+/// # Safety
+/// `out` is NULL or valid for `capacity` writes; `out_count` is NULL or writable.
+unsafe fn copy_segments(
+    out: *mut vf_segment,
+    capacity: usize,
+    out_count: *mut usize,
+    mut next: impl FnMut() -> Result<Option<Segment>>,
+) -> Result<()> {
+    if out_count.is_null() {
+        return Err(null("out_count"));
+    }
+    if capacity > 0 && out.is_null() {
+        return Err(null("out"));
+    }
+    let mut n = 0;
+    while n < capacity {
+        let Some(segment) = next()? else {
+            break;
+        };
+        // SAFETY: `out` is non-NULL and valid for `capacity` writes by contract.
+        unsafe { out.add(n).write(segment.into()) };
+        n += 1;
+    }
+    // SAFETY: checked non-NULL.
+    unsafe { *out_count = n };
+    Ok(())
+}
+
+/// The refined result of a streaming session whose config has "refine" set to 1: the
+/// offline answer (the whole stream clustered at once), made by `vf_session_flush`.
+/// Same rules as `vf_session_poll_segments`; before the flush there is nothing (0
+/// segments). Its speaker ids are its own (dense from 0 in order of appearance), unrelated
+/// to the live segments' ids; the live segments already returned stay as they were.
+/// Without "refine" (and for an offline session, whose own segments are the refined
+/// result) it is `VF_ERR_INVALID_STATE` and nothing is written.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_session_poll_refined_segments(
+    session: *mut vf_session,
+    out: *mut vf_segment,
+    capacity: usize,
+    out_count: *mut usize,
+) -> vf_status {
+    with_session("vf_session_poll_refined_segments", session, |s| {
+        s.pending_refined_segments()?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { copy_segments(out, capacity, out_count, || s.next_refined_segment()) }
+    })
+}
+
+/// Writes the number of refined-result segments waiting to be polled to `*out_count`
+/// (0 until flush). `VF_ERR_INVALID_STATE` without "refine", as
+/// `vf_session_poll_refined_segments`.
+/// # Safety
+/// Every pointer argument is NULL or valid as described above, for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_session_pending_refined_segments(
+    session: *mut vf_session,
+    out_count: *mut usize,
+) -> vf_status {
+    with_session("vf_session_pending_refined_segments", session, |s| {
         if out_count.is_null() {
             return Err(null("out_count"));
         }
-        if capacity > 0 && out.is_null() {
-            return Err(null("out"));
-        }
-        let mut n = 0;
-        while n < capacity {
-            let Some(segment) = s.next_segment() else {
-                break;
-            };
-            // SAFETY: `out` is non-NULL and valid for `capacity` writes by contract.
-            unsafe { out.add(n).write(segment.into()) };
-            n += 1;
-        }
+        let n = s.pending_refined_segments()?;
         // SAFETY: checked non-NULL.
         unsafe { *out_count = n };
         Ok(())
@@ -618,8 +694,10 @@ pub unsafe extern "C" fn vf_session_pending_segments(
 }
 
 /// Ends the stream: processes the buffered tail and closes open segments, which then
-/// become pollable. Later pushes fail with `VF_ERR_INVALID_STATE`; flushing again is a
-/// no-op.
+/// become pollable. An offline session (or a refining one, for its refined result)
+/// clusters the whole stream here: this call then takes longer (well under a second per
+/// hour of speech on top of the tail). Later pushes fail with `VF_ERR_INVALID_STATE`;
+/// flushing again is a no-op.
 /// # Safety
 /// Every pointer argument is NULL or valid as described above, for the call only.
 #[no_mangle]
@@ -663,6 +741,7 @@ mod tests {
             VF_ERR_INTERNAL,
             VF_ERR_IO,
             VF_ERR_DEVICE_UNAVAILABLE,
+            VF_ERR_LIMIT_REACHED,
         ];
         let codes: Vec<i32> = Status::ALL.iter().map(|s| *s as i32).collect();
         assert_eq!(constants.to_vec(), codes);

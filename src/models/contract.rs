@@ -55,13 +55,15 @@ pub struct Provenance {
 /// A segmentation model may declare the binarization keys `voiceflow.onset`,
 /// `voiceflow.offset` and `voiceflow.tau_active` (each in the open range 0..1); an
 /// embedding model may declare `voiceflow.delta_new`, the cosine distance (0..2) above
-/// which a voiceprint founds a new speaker.
+/// which a voiceprint founds a new speaker, and `voiceflow.cluster_threshold`, the
+/// average-linkage distance at which the offline clustering stops merging.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RecommendedSettings {
     pub onset: Option<f32>,
     pub offset: Option<f32>,
     pub tau_active: Option<f32>,
     pub delta_new: Option<f32>,
+    pub cluster_threshold: Option<f32>,
 }
 
 /// Contract of a `vad` model (inputs `input` [n, context+chunk], `h`, `c`
@@ -97,6 +99,8 @@ pub struct EmbeddingContract {
     pub embedding_dim: usize,
     /// Recommended new-speaker distance (`voiceflow.delta_new`), if declared.
     pub delta_new: Option<f32>,
+    /// Recommended offline clustering distance (`voiceflow.cluster_threshold`).
+    pub cluster_threshold: Option<f32>,
     /// Preferred input length; longer speech is embedded in pieces of this size.
     pub window_samples: usize,
     /// Shortest input the model gives a meaningful voiceprint for.
@@ -234,6 +238,7 @@ impl<'a> Metadata<'a> {
             offset: self.optional_unit("offset")?,
             tau_active: self.optional_unit("tau_active")?,
             delta_new: None,
+            cluster_threshold: None,
         };
         if let (Some(on), Some(off)) = (r.onset, r.offset) {
             if off > on {
@@ -351,6 +356,7 @@ impl<'a> Metadata<'a> {
         Ok(EmbeddingContract {
             embedding_dim: self.count("embedding_dim", 1, 8192)?,
             delta_new: self.optional_distance("delta_new")?,
+            cluster_threshold: self.optional_distance("cluster_threshold")?,
             window_samples,
             min_samples: self
                 .optional_count("min_samples", 400, window_samples)?
@@ -496,6 +502,7 @@ mod tests {
                 offset: Some(0.35),
                 tau_active: Some(0.45),
                 delta_new: None,
+                cluster_threshold: None,
             }
         );
 
@@ -554,10 +561,11 @@ mod tests {
                 ("embedding_dim", "192"),
                 ("window_samples", "48000"),
                 ("delta_new", delta),
+                ("cluster_threshold", "0.5"),
             ])
         };
         let c = Metadata::new(p, props(" 0.62")).embedding().unwrap();
-        assert_eq!(c.delta_new, Some(0.62));
+        assert_eq!((c.delta_new, c.cluster_threshold), (Some(0.62), Some(0.5)));
         for bad in ["0", "-0.5", "2.5", "NaN", "far"] {
             let e = Metadata::new(p, props(bad)).embedding().unwrap_err();
             assert!(

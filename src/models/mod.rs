@@ -233,6 +233,7 @@ impl Model {
         };
         RecommendedSettings {
             delta_new: self.embedder.contract().delta_new,
+            cluster_threshold: self.embedder.contract().cluster_threshold,
             ..segmentation
         }
     }

@@ -13,6 +13,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use super::segment::Segment;
 
+#[derive(Clone)]
 pub struct BinarizeSettings {
     pub onset: f32,
     pub offset: f32,
@@ -152,12 +153,18 @@ impl Binarizer {
         self.release(i64::MAX);
     }
 
-    pub fn pending(&self) -> usize {
-        self.ready.len()
-    }
-
     pub fn ready(&mut self) -> &mut VecDeque<Segment> {
         &mut self.ready
+    }
+}
+
+/// For a one-speaker segmenter, which cannot see overlap: a frame's speech goes to the
+/// speaker most windows chose, instead of to every speaker some did.
+pub fn keep_loudest(scores: &mut [f32]) {
+    let total: f32 = scores.iter().sum();
+    if let Some(winner) = (0..scores.len()).max_by(|&a, &b| scores[a].total_cmp(&scores[b])) {
+        scores.iter_mut().for_each(|v| *v = 0.0);
+        scores[winner] = total.min(1.0);
     }
 }
 

@@ -4,9 +4,12 @@
 mod aggregator;
 mod binarize;
 mod clean_speech;
+pub mod clustering;
 mod continuity;
+mod offline;
 #[cfg(feature = "eval-oracle")]
 mod oracle;
+mod recording;
 mod segment;
 mod session;
 mod stage;

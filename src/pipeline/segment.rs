@@ -21,6 +21,15 @@ impl Segment {
     }
 }
 
+/// Cuts segments at the end of the stream (the last frame may reach past it) and drops
+/// those left empty.
+pub(crate) fn end_at(segments: &mut std::collections::VecDeque<Segment>, end_seconds: f64) {
+    for s in segments.iter_mut() {
+        s.end = s.end.min(end_seconds);
+    }
+    segments.retain(|s| s.end > s.start);
+}
+
 /// Label used for a speaker id in text formats.
 pub fn speaker_label(speaker: u32) -> String {
     format!("SPEAKER_{speaker:02}")

@@ -3,15 +3,20 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::collections::VecDeque;
+
 use super::aggregator::Aggregator;
-use super::binarize::{BinarizeSettings, Binarizer};
+use super::binarize::{keep_loudest, BinarizeSettings, Binarizer};
 use super::clean_speech;
+use super::clustering::ClusterSettings;
 use super::continuity;
-use super::segment::Segment;
+use super::offline::{answer, AnswerSettings, OfflineAnswer};
+use super::recording::Recording;
+use super::segment::{end_at, Segment};
 use super::stage::{LocalActivity, Stage};
 use super::tracker::{LocalObservation, Tracker, TrackerSettings};
 use crate::audio::{i16_to_f32, SampleRing, StreamResampler};
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::error::{Error, Result, Status};
 use crate::models::{Model, Segmenter};
 
@@ -41,6 +46,10 @@ pub struct SessionStats {
     /// Global speakers created (tentative ones included) and confirmed.
     pub speakers_created: usize,
     pub speakers_confirmed: usize,
+    /// Bytes an offline or refining session keeps for its flush (0 for plain streaming).
+    pub kept_bytes: usize,
+    /// Speakers of the offline answer, once flushed.
+    pub offline_speakers: usize,
 }
 
 /// Local speakers of one window and the voiceprints computed for them.
@@ -55,11 +64,12 @@ struct Voiceprints {
     frames: Vec<Vec<usize>>,
 }
 
-/// A streaming diarization session over one audio stream.
+/// A diarization session over one audio stream.
 ///
 /// Created from a shared [`Model`]; use it from one thread at a time (it is `Send`).
-/// Memory is bounded: it keeps about one window of audio and one centroid per speaker,
-/// whatever the stream length.
+/// In [`Mode::Streaming`] memory is bounded: it keeps about one window of audio and one
+/// centroid per speaker, whatever the stream length. An offline or refining session also
+/// keeps every window's activity and voiceprints for the flush ([`SessionStats::kept_bytes`]).
 pub struct Session {
     model: Arc<Model>,
     config: Config,
@@ -69,6 +79,13 @@ pub struct Session {
     tracker: Tracker,
     aggregator: Aggregator,
     binarizer: Binarizer,
+    binarize: BinarizeSettings,
+    /// Kept for the offline answer (offline mode, or `refine`).
+    recording: Option<Recording>,
+    /// The offline answer, once flushed.
+    answer: Option<OfflineAnswer>,
+    /// Whether each slot's speaker continues the previous window's (see `continuity`).
+    continued: Vec<bool>,
     frame_samples: u64,
     step_samples: u64,
     latency_samples: u64,
@@ -129,12 +146,23 @@ impl Session {
             min_new_speaker_speech: config.min_new_speaker_speech,
         });
         let frames = |s: f32| ((s * RATE as f32) / frame_samples as f32).round() as i64;
-        let binarizer = Binarizer::new(BinarizeSettings {
+        let binarize = BinarizeSettings {
             onset: config.onset(),
             offset: config.offset(),
             min_on: frames(config.min_duration_on),
             min_off: frames(config.min_duration_off),
             frame_seconds: frame_samples as f64 / f64::from(RATE),
+        };
+        let local_speakers = match segmenter {
+            Segmenter::Vad(_) => 1,
+            Segmenter::Windowed(m) => m.contract().speakers,
+        };
+        let recording = config.records().then(|| {
+            Recording::new(
+                model.embedder().contract().embedding_dim,
+                local_speakers,
+                frame_samples as f32 / RATE as f32,
+            )
         });
         Ok(Session {
             latency_samples: seconds(config.latency).max(step_samples),
@@ -145,7 +173,11 @@ impl Session {
             stage,
             tracker,
             aggregator: Aggregator::default(),
-            binarizer,
+            binarizer: Binarizer::new(binarize.clone()),
+            binarize,
+            recording,
+            answer: None,
+            continued: Vec::new(),
             frame_samples,
             step_samples,
             next_step_end: step_samples,
@@ -178,6 +210,8 @@ impl Session {
         SessionStats {
             speakers_created: self.tracker.len(),
             speakers_confirmed: self.tracker.confirmed(),
+            kept_bytes: self.recording.as_ref().map_or(0, Recording::bytes),
+            offline_speakers: self.answer.as_ref().map_or(0, |a| a.voiceprints.len()),
             ..self.stats.clone()
         }
     }
@@ -196,10 +230,23 @@ impl Session {
     }
 
     /// Voiceprint (unit vector) of a speaker (a segment's label) that has appeared in
-    /// this stream's segments.
+    /// this stream's segments (in offline mode: once flushed).
     pub fn voiceprint(&self, speaker: u32) -> Option<&[f32]> {
+        if self.config.mode == Mode::Offline {
+            return self.refined_voiceprint(speaker);
+        }
         self.tracker
             .voiceprint(self.binarizer.track_of_label(speaker)?)
+    }
+
+    /// Voiceprint of a speaker of the offline answer (the refined result of a streaming
+    /// session, the segments of an offline one), once flushed.
+    pub fn refined_voiceprint(&self, speaker: u32) -> Option<&[f32]> {
+        self.answer
+            .as_ref()?
+            .voiceprints
+            .get(speaker as usize)
+            .map(Vec::as_slice)
     }
 
     /// Pushes interleaved f32 samples in -1..1 at any rate in 8..=192 kHz.
@@ -263,6 +310,20 @@ impl Session {
                 Status::InvalidState,
                 "push after flush: the stream has ended",
             ));
+        }
+        if self.config.records() && channels > 0 && sample_rate > 0 {
+            let seconds = (len / channels as usize) as f64 / f64::from(sample_rate);
+            let limit = f64::from(self.config.max_offline_audio);
+            if self.stats.audio_seconds + seconds > limit + 1e-3 {
+                return Err(Error::new(
+                    Status::LimitReached,
+                    format!(
+                        "this push would take the stream past max_offline_audio ({limit} s), \
+                         the most an offline or refining session keeps; nothing was \
+                         consumed, flush for the answer up to here"
+                    ),
+                ));
+            }
         }
         if len > MAX_PUSH_SAMPLES {
             return Err(Error::new(
@@ -418,23 +479,33 @@ impl Session {
                 clean_speech: voiceprints.clean_seconds[k],
             })
             .collect();
-        let step_seconds = self.step_samples as f32 / RATE as f32;
-        let assigned = self.tracker.assign(&observations, step_seconds);
-        #[cfg(feature = "eval-oracle")]
-        let assigned = super::oracle::assignment(assigned, &self.activity, oracle_tau, frame_s);
-
-        let a = &self.activity;
-        for f in 0..a.frames {
-            let frame = a.first_frame + f as i64;
-            self.aggregator.cover(frame);
-            for (k, g) in assigned.iter().enumerate() {
-                if let Some(g) = *g {
-                    self.aggregator.add(frame, g, a.get(f, k));
+        if let Some(recording) = self.recording.as_mut() {
+            recording.record(
+                &self.activity,
+                self.config.tau_active(),
+                &self.continued,
+                |k| observations[k].embedding,
+            );
+        }
+        if self.config.mode == Mode::Streaming {
+            let step_seconds = self.step_samples as f32 / RATE as f32;
+            let assigned = self.tracker.assign(&observations, step_seconds);
+            #[cfg(feature = "eval-oracle")]
+            let assigned = super::oracle::assignment(assigned, &self.activity, oracle_tau, frame_s);
+            let a = &self.activity;
+            for f in 0..a.frames {
+                let frame = a.first_frame + f as i64;
+                self.aggregator.cover(frame);
+                for (k, g) in assigned.iter().enumerate() {
+                    if let Some(g) = *g {
+                        self.aggregator.add(frame, g, a.get(f, k));
+                    }
                 }
             }
+            let final_until =
+                (end.saturating_sub(self.latency_samples) / self.frame_samples) as i64;
+            self.finalize(final_until);
         }
-        let final_until = (end.saturating_sub(self.latency_samples) / self.frame_samples) as i64;
-        self.finalize(final_until);
 
         self.stats.steps += 1;
         if let Some(times) = self.step_times.as_mut() {
@@ -459,6 +530,7 @@ impl Session {
                 &alignment.slot,
                 &mut self.reorder_scratch,
             );
+            self.continued.clone_from(&alignment.continues);
             for (slot, continued) in alignment.continues.into_iter().enumerate() {
                 if !continued {
                     self.tracker.forget_local(slot);
@@ -590,15 +662,7 @@ impl Session {
                 }
             }
             if one_speaker_per_frame {
-                // A one-speaker segmenter cannot see overlap: the frame's speech goes to
-                // the speaker most windows chose, instead of to every speaker some did.
-                let total: f32 = public_scores.iter().sum();
-                if let Some(winner) = (0..public_scores.len())
-                    .max_by(|&a, &b| public_scores[a].total_cmp(&public_scores[b]))
-                {
-                    public_scores.iter_mut().for_each(|v| *v = 0.0);
-                    public_scores[winner] = total.min(1.0);
-                }
+                keep_loudest(public_scores);
             }
             binarizer.push_frame(frame, public_scores);
         });
@@ -629,30 +693,96 @@ impl Session {
             self.finalize(end_frame);
             self.binarizer.finish(end_frame);
             let end_seconds = stream_end as f64 / f64::from(RATE);
-            for s in self.binarizer.ready().iter_mut() {
-                s.end = s.end.min(end_seconds);
-            }
-            self.binarizer.ready().retain(|s| s.end > s.start);
+            end_at(self.binarizer.ready(), end_seconds);
             self.stats.audio_seconds = end_seconds;
+            if let Some(recording) = self.recording.take() {
+                self.answer = Some(self.offline_answer(&recording, end_frame, end_seconds));
+            }
             Ok(())
         })();
         self.mono = mono;
         self.fail_on_error(result)
     }
 
+    /// Clusters everything `recording` kept (the flush of an offline or refining session).
+    fn offline_answer(
+        &self,
+        recording: &Recording,
+        end_frame: i64,
+        end_seconds: f64,
+    ) -> OfflineAnswer {
+        let (min_speakers, max_speakers) = self.config.speaker_bounds();
+        answer(
+            recording,
+            AnswerSettings {
+                clustering: ClusterSettings {
+                    threshold: self.config.cluster_threshold(),
+                    min_speakers: min_speakers as usize,
+                    max_speakers: max_speakers as usize,
+                    min_speech: self.config.min_new_speaker_speech,
+                },
+                binarize: self.binarize.clone(),
+                one_speaker_per_frame: matches!(self.model.segmenter(), Segmenter::Vad(_)),
+                end_frame,
+                end_seconds,
+            },
+        )
+    }
+
+    /// The queue `poll` and friends draw from: the live segments of a streaming session,
+    /// the offline answer of an offline one (empty until flush).
+    fn segments(&mut self) -> &mut VecDeque<Segment> {
+        match (self.config.mode, self.answer.as_mut()) {
+            (Mode::Offline, Some(answer)) => &mut answer.segments,
+            _ => self.binarizer.ready(),
+        }
+    }
+
     /// Number of final segments waiting to be polled.
-    pub fn pending_segments(&self) -> usize {
-        self.binarizer.pending()
+    pub fn pending_segments(&mut self) -> usize {
+        self.segments().len()
     }
 
     /// Removes and returns the oldest final segment not returned yet.
     pub fn next_segment(&mut self) -> Option<Segment> {
-        self.binarizer.ready().pop_front()
+        self.segments().pop_front()
     }
 
     /// Returns every final segment not returned yet, in start order.
     pub fn poll(&mut self) -> Vec<Segment> {
-        self.binarizer.ready().drain(..).collect()
+        self.segments().drain(..).collect()
+    }
+
+    /// The refined result's queue: empty until flush; an error unless `refine` is on.
+    fn refined(&mut self) -> Result<&mut VecDeque<Segment>> {
+        if !self.config.refine {
+            return Err(Error::new(
+                Status::InvalidState,
+                "no refined result: this session's config has refine off \
+                 (an offline session's own segments are its refined result)",
+            ));
+        }
+        Ok(&mut self
+            .answer
+            .get_or_insert_with(OfflineAnswer::default)
+            .segments)
+    }
+
+    /// Number of segments of the refined result waiting to be polled (0 until flush).
+    pub fn pending_refined_segments(&mut self) -> Result<usize> {
+        Ok(self.refined()?.len())
+    }
+
+    /// Removes and returns the oldest segment of the refined result not returned yet.
+    pub fn next_refined_segment(&mut self) -> Result<Option<Segment>> {
+        Ok(self.refined()?.pop_front())
+    }
+
+    /// Returns every segment of the refined result not returned yet, in start order: the
+    /// offline answer of a streaming session with `refine` on, once flushed. The live
+    /// segments stay as they were returned.
+    pub fn poll_refined(&mut self) -> Result<Vec<Segment>> {
+        Ok(self.refined()?.drain(..).collect())
     }
 
     /// Samples of state the session holds (audio history plus frames not final yet);

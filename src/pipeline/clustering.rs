@@ -1,0 +1,282 @@
+//! Whole-stream clustering of voiceprints, for the offline answer.
+//!
+//! Average-linkage agglomerative clustering (AHC, `kodama`) on cosine distances, cut where
+//! merging would join clusters farther apart than `threshold`. A cluster with less than
+//! `min_speech` seconds of speech is not a speaker of its own (a phantom: a noise, a
+//! voiceprint blurred by overlap); its items go to the nearest real speaker. Count hints
+//! move the cut instead: the dendrogram is cut where exactly the wanted number of real
+//! speakers exists, closest to the threshold's cut.
+//!
+//! Cost: quadratic in the items clustered, so at most [`MAX_AHC_ITEMS`] (those with most
+//! speech) go into the dendrogram; the others join their nearest speaker afterwards.
+
+use kodama::{linkage, Method, Step};
+
+use crate::models::normalize;
+
+/// Most items the dendrogram is built from (36 MB of distances, about 0.5 s on one core).
+pub const MAX_AHC_ITEMS: usize = 3000;
+
+pub struct ClusterSettings {
+    /// Average-linkage cosine distance past which clusters are not merged.
+    pub threshold: f32,
+    pub min_speakers: usize,
+    pub max_speakers: usize,
+    /// Seconds of speech a cluster needs to be a speaker of its own.
+    pub min_speech: f32,
+}
+
+/// Speakers found among the items.
+#[derive(Debug, PartialEq)]
+pub struct Clustering {
+    /// Speaker of each item, in `0..centroids.len()`.
+    pub labels: Vec<usize>,
+    /// Unit centroid of each speaker (speech-weighted mean of its items).
+    pub centroids: Vec<Vec<f32>>,
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Clusters `weights.len()` unit vectors of `dim` values stored back to back in `items`;
+/// `weights[i]` is item `i`'s speech in seconds.
+pub fn cluster(items: &[f32], dim: usize, weights: &[f32], s: &ClusterSettings) -> Clustering {
+    let n = weights.len();
+    debug_assert_eq!(items.len(), n * dim);
+    let item = |i: usize| &items[i * dim..(i + 1) * dim];
+    if n == 0 {
+        return Clustering {
+            labels: Vec::new(),
+            centroids: Vec::new(),
+        };
+    }
+    // The dendrogram's items: those with most speech, in stream order.
+    let mut core: Vec<usize> = (0..n).collect();
+    if n > MAX_AHC_ITEMS {
+        core.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+        core.truncate(MAX_AHC_ITEMS);
+        core.sort_unstable();
+    }
+    let core_weights: Vec<f32> = core.iter().map(|&i| weights[i]).collect();
+    let (core_labels, speakers) = cut(&core, &core_weights, item, s);
+
+    // Centroids of the real speakers, then every other item to its nearest one.
+    let mut sums = vec![vec![0.0f32; dim]; speakers.len()];
+    for (c, &i) in core.iter().enumerate() {
+        if let Some(k) = speakers.iter().position(|&root| root == core_labels[c]) {
+            let w = weights[i].max(1e-3);
+            sums[k]
+                .iter_mut()
+                .zip(item(i))
+                .for_each(|(s, v)| *s += w * v);
+        }
+    }
+    for centroid in &mut sums {
+        normalize(centroid);
+    }
+    let nearest = |v: &[f32]| {
+        (0..sums.len())
+            .max_by(|&a, &b| dot(v, &sums[a]).total_cmp(&dot(v, &sums[b])))
+            .unwrap_or(0)
+    };
+    let mut labels: Vec<usize> = (0..n).map(|i| nearest(item(i))).collect();
+    for (c, &i) in core.iter().enumerate() {
+        if let Some(k) = speakers.iter().position(|&root| root == core_labels[c]) {
+            labels[i] = k;
+        }
+    }
+    Clustering {
+        labels,
+        centroids: sums,
+    }
+}
+
+/// Builds the dendrogram of the core items and cuts it. Returns each core item's cluster
+/// (a dendrogram node id) and the clusters that are speakers.
+fn cut<'a>(
+    core: &[usize],
+    weights: &[f32],
+    item: impl Fn(usize) -> &'a [f32],
+    s: &ClusterSettings,
+) -> (Vec<usize>, Vec<usize>) {
+    let m = core.len();
+    if m == 1 {
+        return (vec![0], vec![0]);
+    }
+    let mut condensed = Vec::with_capacity(m * (m - 1) / 2);
+    for a in 0..m {
+        let va = item(core[a]);
+        for &b in &core[a + 1..] {
+            condensed.push((1.0 - dot(va, item(b))).max(0.0));
+        }
+    }
+    let dendrogram = linkage(&mut condensed, m, Method::Average);
+    let steps = dendrogram.steps();
+
+    // One pass over the merges: how many clusters are real speakers at each cluster
+    // count (`real[c]`, c clusters left).
+    let is_real = |w: f32| w >= s.min_speech;
+    let mut node_weight: Vec<f32> = weights.to_vec();
+    let mut real = vec![0usize; m + 1];
+    real[m] = node_weight.iter().filter(|&&w| is_real(w)).count();
+    for (i, step) in steps.iter().enumerate() {
+        let (a, b) = (node_weight[step.cluster1], node_weight[step.cluster2]);
+        node_weight.push(a + b);
+        real[m - i - 1] = real[m - i] + usize::from(is_real(a + b))
+            - usize::from(is_real(a))
+            - usize::from(is_real(b));
+    }
+    let at_threshold = m - steps
+        .iter()
+        .take_while(|st| st.dissimilarity <= s.threshold)
+        .count();
+    let found = real[at_threshold];
+    let wanted = found
+        .max(1)
+        .clamp(s.min_speakers.max(1), s.max_speakers.max(1))
+        .min(m);
+    // The cut with exactly `wanted` real speakers closest to the threshold's; failing
+    // that (too little speech for so many), `wanted` clusters, all taken as speakers.
+    let fewer_merges = || (at_threshold + 1..=m).find(|&c| real[c] == wanted);
+    let more_merges = || (wanted..at_threshold).rev().find(|&c| real[c] == wanted);
+    let chosen = if wanted == found {
+        Some(at_threshold)
+    } else if wanted > found {
+        fewer_merges().or_else(more_merges)
+    } else {
+        more_merges().or_else(fewer_merges)
+    };
+    let (clusters, all_real) = match chosen {
+        Some(c) => (c, false),
+        None => (wanted, true),
+    };
+    let labels = roots(steps, m, m - clusters);
+    let mut speakers: Vec<usize> = Vec::new();
+    for &root in &labels {
+        if !speakers.contains(&root) && (all_real || is_real(node_weight[root])) {
+            speakers.push(root);
+        }
+    }
+    (labels, speakers)
+}
+
+/// The dendrogram node each of the `m` items belongs to after the first `merges` steps.
+fn roots(steps: &[Step<f32>], m: usize, merges: usize) -> Vec<usize> {
+    let mut parent: Vec<Option<usize>> = vec![None; m + merges];
+    for (i, step) in steps.iter().take(merges).enumerate() {
+        parent[step.cluster1] = Some(m + i);
+        parent[step.cluster2] = Some(m + i);
+    }
+    (0..m)
+        .map(|mut node| {
+            while let Some(p) = parent[node] {
+                node = p;
+            }
+            node
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Noisy unit vectors around `voices` orthogonal directions: `per_voice` items each.
+    fn voices(voices: usize, per_voice: usize, dim: usize) -> Vec<f32> {
+        let mut items = Vec::new();
+        let mut seed = 7u32;
+        let mut noise = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        };
+        for v in 0..voices {
+            for _ in 0..per_voice {
+                let mut e: Vec<f32> = (0..dim).map(|_| 0.3 * noise()).collect();
+                e[v] += 1.0;
+                normalize(&mut e);
+                items.extend(e);
+            }
+        }
+        items
+    }
+
+    fn settings() -> ClusterSettings {
+        ClusterSettings {
+            threshold: 0.5,
+            min_speakers: 1,
+            max_speakers: 20,
+            min_speech: 2.0,
+        }
+    }
+
+    fn speakers(c: &Clustering) -> usize {
+        let mut seen = c.labels.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    }
+
+    #[test]
+    fn finds_the_voices_and_keeps_each_together() {
+        let items = voices(3, 10, 16);
+        let c = cluster(&items, 16, &[1.0; 30], &settings());
+        assert_eq!(c.centroids.len(), 3);
+        for v in 0..3 {
+            let first = c.labels[v * 10];
+            assert!(c.labels[v * 10..(v + 1) * 10].iter().all(|&l| l == first));
+        }
+        assert_eq!(speakers(&c), 3);
+    }
+
+    #[test]
+    fn count_hints_are_honoured_exactly() {
+        let items = voices(4, 8, 16);
+        let w = [1.0; 32];
+        for (min, max, expect) in [(2, 2, 2), (6, 6, 6), (1, 3, 3), (5, 20, 5), (1, 20, 4)] {
+            let s = ClusterSettings {
+                min_speakers: min,
+                max_speakers: max,
+                ..settings()
+            };
+            let c = cluster(&items, 16, &w, &s);
+            assert_eq!(speakers(&c), expect, "min {min} max {max}");
+            assert_eq!(c.centroids.len(), expect);
+        }
+    }
+
+    #[test]
+    fn a_voice_with_too_little_speech_joins_the_nearest_speaker() {
+        let items = voices(3, 4, 16);
+        // Voice 2 has 4 items of 0.25 s: 1 s in all, below min_speech.
+        let mut w = vec![1.0; 12];
+        w[8..].iter_mut().for_each(|v| *v = 0.25);
+        let c = cluster(&items, 16, &w, &settings());
+        assert_eq!(speakers(&c), 2);
+        // Unless the hints ask for it.
+        let three = ClusterSettings {
+            min_speakers: 3,
+            ..settings()
+        };
+        assert_eq!(speakers(&cluster(&items, 16, &w, &three)), 3);
+    }
+
+    #[test]
+    fn more_items_than_the_dendrogram_takes_still_all_get_a_speaker() {
+        let items = voices(2, MAX_AHC_ITEMS / 2 + 50, 8);
+        let n = items.len() / 8;
+        let c = cluster(&items, 8, &vec![1.0; n], &settings());
+        assert_eq!(c.labels.len(), n);
+        assert_eq!(speakers(&c), 2);
+        assert!(c.labels[..n / 2].iter().all(|&l| l == c.labels[0]));
+        assert!(c.labels[n / 2..].iter().all(|&l| l == c.labels[n - 1]));
+    }
+
+    #[test]
+    fn edge_cases() {
+        assert!(cluster(&[], 4, &[], &settings()).labels.is_empty());
+        let one = cluster(&[1.0, 0.0], 2, &[0.1], &settings());
+        assert_eq!(one.labels, vec![0]);
+        assert_eq!(one.centroids, vec![vec![1.0, 0.0]]);
+    }
+}
