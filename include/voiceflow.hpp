@@ -6,6 +6,11 @@
 //   for (const voiceflow::Segment &s : session.poll()) { ... }
 //   session.flush();                                  // end of stream, then poll() again
 //
+//   // Offline: nothing until flush, then the whole stream clustered at once. Or a
+//   // streaming session that also gives that answer at flush, through poll_refined():
+//   voiceflow::Session offline(model, voiceflow::Config().set_mode(voiceflow::Mode::Offline));
+//   voiceflow::Session refining(model, voiceflow::Config().set_refine(true));
+//
 // - Every failing call throws voiceflow::Error, which carries the vf_status code (as
 //   voiceflow::Status) and the detailed vf_last_error() message.
 // - Model, Config and Session own their C handle: move-only, freed by the destructor.
@@ -54,6 +59,15 @@ enum class Status : vf_status {
     Internal = VF_ERR_INTERNAL,
     Io = VF_ERR_IO,
     DeviceUnavailable = VF_ERR_DEVICE_UNAVAILABLE,
+    LimitReached = VF_ERR_LIMIT_REACHED,
+};
+
+/// The "mode" of a session (Config::set_mode).
+enum class Mode : int {
+    /// Segments while the stream runs (the default).
+    Streaming = VF_MODE_STREAMING,
+    /// Nothing until flush, then the whole stream clustered at once.
+    Offline = VF_MODE_OFFLINE,
 };
 
 /// A failed voiceflow call: what() is "<status text>: <detailed message>".
@@ -227,6 +241,16 @@ public:
         return std::move(*this);
     }
 
+    /// The "mode" key. An offline or refining session refuses a push past its
+    /// "max_offline_audio" seconds with Status::LimitReached (nothing consumed).
+    Config &set_mode(Mode mode) & { return set("mode", static_cast<double>(mode)); }
+    Config &&set_mode(Mode mode) && { return std::move(set_mode(mode)); }
+
+    /// The "refine" key: a streaming session also produces the offline answer at flush
+    /// (Session::poll_refined()). With Mode::Offline, Session throws Status::InvalidConfig.
+    Config &set_refine(bool refine) & { return set("refine", refine ? 1.0 : 0.0); }
+    Config &&set_refine(bool refine) && { return std::move(set_refine(refine)); }
+
     const vf_config *get() const noexcept { return handle_.get(); }
     explicit operator bool() const noexcept { return handle_ != nullptr; }
 
@@ -281,31 +305,28 @@ public:
     }
 #endif
 
-    /// Every segment that is final now, in start order; each is returned once.
+    /// Every segment that is final now, in start order; each is returned once. A session
+    /// in Mode::Offline has none before flush().
     std::vector<Segment> poll() {
-        // One C call takes everything pending, so a failure cannot drop polled segments.
-        std::vector<vf_segment> buffer(pending());
-        std::size_t got = 0;
-        if (!buffer.empty()) {
-            detail::check(
-                vf_session_poll_segments(checked(), buffer.data(), buffer.size(), &got));
-        }
-        std::vector<Segment> out;
-        out.reserve(got);
-        for (std::size_t i = 0; i < got; ++i) {
-            out.push_back(Segment{buffer[i].speaker, buffer[i].start, buffer[i].end});
-        }
-        return out;
+        return drain(vf_session_pending_segments, vf_session_poll_segments);
     }
 
     /// How many final segments are waiting for poll().
-    std::size_t pending() const {
-        std::size_t count = 0;
-        detail::check(vf_session_pending_segments(checked(), &count));
-        return count;
+    std::size_t pending() const { return count(vf_session_pending_segments); }
+
+    /// The refined result of a session made with Config::set_refine(true): the offline
+    /// answer, made by flush() (nothing before), in start order; each is returned once.
+    /// Its speaker ids are its own, unrelated to those of poll(). Without refine (and in
+    /// Mode::Offline, whose poll() already is that answer) it throws Status::InvalidState.
+    std::vector<Segment> poll_refined() {
+        return drain(vf_session_pending_refined_segments, vf_session_poll_refined_segments);
     }
 
-    /// Ends the stream; the remaining segments become final (poll() them afterwards).
+    /// How many refined-result segments are waiting for poll_refined().
+    std::size_t pending_refined() const { return count(vf_session_pending_refined_segments); }
+
+    /// Ends the stream; the remaining segments become final (poll() them afterwards). An
+    /// offline or refining session clusters the whole stream here.
     void flush() { detail::check(vf_session_flush(checked())); }
 
     vf_session *get() const noexcept { return handle_.get(); }
@@ -319,6 +340,30 @@ private:
         vf_session *raw = nullptr;
         detail::check(vf_session_create(model.get(), config, &raw));
         handle_.reset(raw);
+    }
+
+    using PendingFn = vf_status (*)(vf_session *, std::size_t *);
+    using PollFn = vf_status (*)(vf_session *, vf_segment *, std::size_t, std::size_t *);
+
+    std::size_t count(PendingFn pending) const {
+        std::size_t n = 0;
+        detail::check(pending(checked(), &n));
+        return n;
+    }
+
+    std::vector<Segment> drain(PendingFn pending, PollFn poll) {
+        // One C call takes everything pending, so a failure cannot drop polled segments.
+        std::vector<vf_segment> buffer(count(pending));
+        std::size_t got = 0;
+        if (!buffer.empty()) {
+            detail::check(poll(checked(), buffer.data(), buffer.size(), &got));
+        }
+        std::vector<Segment> out;
+        out.reserve(got);
+        for (std::size_t i = 0; i < got; ++i) {
+            out.push_back(Segment{buffer[i].speaker, buffer[i].start, buffer[i].end});
+        }
+        return out;
     }
 
     static const vf_config *checked(const Config &config) {

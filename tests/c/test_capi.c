@@ -104,19 +104,24 @@ static int seg_equal(const seglist *a, const seglist *b, const char *what) {
     return 1;
 }
 
+/* The pending/poll pair of one result: the segments, or the refined result. */
+typedef vf_status (*pending_fn)(vf_session *, size_t *);
+typedef vf_status (*poll_fn)(vf_session *, vf_segment *, size_t, size_t *);
+
 /* Polls once with `capacity` (or until empty when until_empty), appending to `out`.
    Checks that the pending count drops by what was returned. Returns 0 on any problem. */
-static int poll_into(vf_session *s, seglist *out, size_t capacity, int until_empty) {
+static int poll_result_into(vf_session *s, seglist *out, size_t capacity, int until_empty,
+                            pending_fn pending, poll_fn poll) {
     vf_segment buf[64];
     if (capacity > 64) {
         capacity = 64;
     }
     for (;;) {
         size_t before = 0, after = 0, got = 12345, i;
-        if (vf_session_pending_segments(s, &before) != VF_OK) {
+        if (pending(s, &before) != VF_OK) {
             return 0;
         }
-        if (vf_session_poll_segments(s, buf, capacity, &got) != VF_OK) {
+        if (poll(s, buf, capacity, &got) != VF_OK) {
             return 0;
         }
         if (got > capacity || got != (before < capacity ? before : capacity)) {
@@ -124,7 +129,7 @@ static int poll_into(vf_session *s, seglist *out, size_t capacity, int until_emp
                     capacity);
             return 0;
         }
-        if (vf_session_pending_segments(s, &after) != VF_OK || after != before - got) {
+        if (pending(s, &after) != VF_OK || after != before - got) {
             return 0;
         }
         for (i = 0; i < got; i++) {
@@ -134,6 +139,16 @@ static int poll_into(vf_session *s, seglist *out, size_t capacity, int until_emp
             return 1;
         }
     }
+}
+
+static int poll_into(vf_session *s, seglist *out, size_t capacity, int until_empty) {
+    return poll_result_into(s, out, capacity, until_empty, vf_session_pending_segments,
+                            vf_session_poll_segments);
+}
+
+static int poll_refined_into(vf_session *s, seglist *out, size_t capacity) {
+    return poll_result_into(s, out, capacity, 1, vf_session_pending_refined_segments,
+                            vf_session_poll_refined_segments);
 }
 
 /* Flushes, then polls until nothing is left. */
@@ -264,7 +279,7 @@ static void test_versions(void) {
                  VF_VERSION_PATCH);
         CHECK(strcmp(v, expect) == 0);
     }
-    for (code = VF_ERR_DEVICE_UNAVAILABLE; code <= 0; code++) {
+    for (code = VF_ERR_LIMIT_REACHED; code <= 0; code++) {
         const char *t = vf_status_str(code);
         if (t == NULL || t[0] == '\0') {
             all_texts = 0;
@@ -272,7 +287,8 @@ static void test_versions(void) {
     }
     CHECK(all_texts);
     CHECK(vf_status_str(42) != NULL && vf_status_str(42)[0] != '\0');
-    CHECK(vf_status_str(-13) != NULL);
+    CHECK(vf_status_str(VF_ERR_LIMIT_REACHED - 1) != NULL);
+    CHECK(strcmp(vf_status_str(VF_ERR_LIMIT_REACHED), vf_status_str(42)) != 0);
     CHECK(vf_status_str(INT32_MIN) != NULL);
     CHECK(strcmp(vf_status_str(VF_ERR_MODEL), vf_status_str(VF_ERR_IO)) != 0);
     CHECK(vf_last_error() != NULL);
@@ -882,6 +898,151 @@ static void test_48k_stereo(const vf_model *model, seglist *ref10) {
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* 9. Offline mode, the refined result and max_offline_audio                             */
+
+/* A session whose config sets "mode", "refine" and "max_offline_audio". */
+static vf_status session_with(const vf_model *model, double mode, double refine,
+                              double max_offline_audio, vf_session **out) {
+    vf_config *cfg = NULL;
+    vf_status st = vf_config_new(&cfg);
+    if (st == VF_OK) {
+        st = vf_config_set_float(cfg, "mode", mode);
+    }
+    if (st == VF_OK) {
+        st = vf_config_set_float(cfg, "refine", refine);
+    }
+    if (st == VF_OK) {
+        st = vf_config_set_float(cfg, "max_offline_audio", max_offline_audio);
+    }
+    if (st == VF_OK) {
+        st = vf_session_create(model, cfg, out);
+    }
+    vf_config_free(cfg);
+    return st;
+}
+
+/* Pushes the whole file in 1 s chunks, polling after each (the refined result too when
+   `refined` is set, which must stay empty before flush). */
+static int push_file_polling(vf_session *s, seglist *out, int refined) {
+    size_t pos;
+    for (pos = 0; pos < g_n; pos += RATE) {
+        size_t len = g_n - pos < RATE ? g_n - pos : RATE, waiting = 1;
+        if (vf_session_push_samples_i16(s, g_pcm + pos, len, RATE, 1) != VF_OK ||
+            !poll_into(s, out, 8, 0)) {
+            return 0;
+        }
+        if (refined && (vf_session_pending_refined_segments(s, &waiting) != VF_OK ||
+                        waiting != 0)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_offline(const vf_model *model, const seglist *reference) {
+    const size_t n5 = 5 * RATE, n10 = 10 * RATE;
+    vf_session *const SENTINEL = (vf_session *)(uintptr_t)0x7171;
+    vf_session *s = SENTINEL;
+    vf_config *cfg = NULL;
+    seglist off = {NULL, 0, 0}, live = {NULL, 0, 0}, refined = {NULL, 0, 0};
+    seglist part = {NULL, 0, 0}, part_ref = {NULL, 0, 0};
+    size_t cnt = 77;
+    vf_segment seg;
+    section("offline mode and the refined result");
+
+    /* the switches take only their values; refine with offline mode fails at creation */
+    CHECK_ST(vf_config_new(&cfg), VF_OK);
+    CHECK_ST(vf_config_set_float(cfg, "mode", 2.0), VF_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(vf_last_error(), "mode") != NULL);
+    CHECK_ST(vf_config_set_float(cfg, "refine", 0.5), VF_ERR_INVALID_ARGUMENT);
+    CHECK_ST(vf_config_set_float(cfg, "mode", VF_MODE_OFFLINE), VF_OK);
+    CHECK_ST(vf_config_set_float(cfg, "refine", 1.0), VF_OK);
+    CHECK_ST(vf_session_create(model, cfg, &s), VF_ERR_INVALID_CONFIG);
+    CHECK(s == SENTINEL && strstr(vf_last_error(), "refine") != NULL);
+    CHECK_ST(vf_config_set_float(cfg, "refine", 0.0), VF_OK);
+    CHECK_ST(vf_config_set_float(cfg, "max_offline_audio", 86401.0), VF_OK);
+    CHECK_ST(vf_session_create(model, cfg, &s), VF_ERR_INVALID_CONFIG);
+    CHECK(s == SENTINEL && strstr(vf_last_error(), "max_offline_audio") != NULL);
+    vf_config_free(cfg);
+
+    /* offline: nothing until flush, then the whole file clustered */
+    CHECK_ST(session_with(model, VF_MODE_OFFLINE, 0.0, 86400.0, &s), VF_OK);
+    CHECK(push_file_polling(s, &off, 0));
+    CHECK(off.n == 0);
+    /* its own segments are the refined result: there is no second one */
+    CHECK_ST(vf_session_poll_refined_segments(s, &seg, 1, &cnt), VF_ERR_INVALID_STATE);
+    CHECK(cnt == 77);
+    CHECK(finish(s, &off));
+    vf_session_destroy(s);
+    seg_print("offline", &off);
+    check_result_shape(&off, (double)g_n / RATE);
+
+    /* refine: the live segments as without it, and the offline answer after flush */
+    CHECK_ST(session_with(model, VF_MODE_STREAMING, 1.0, 86400.0, &s), VF_OK);
+    CHECK(push_file_polling(s, &live, 1));
+    CHECK(live.n > 0); /* segments while the stream runs */
+    CHECK_ST(vf_session_poll_refined_segments(s, &seg, 1, &cnt), VF_OK);
+    CHECK(cnt == 0);
+    CHECK_ST(vf_session_pending_refined_segments(s, NULL), VF_ERR_NULL_POINTER);
+    CHECK(finish(s, &live));
+    CHECK(seg_equal(reference, &live, "live segments with refine vs reference"));
+    CHECK(poll_refined_into(s, &refined, 5));
+    CHECK(seg_equal(&off, &refined, "refined result vs offline session"));
+    CHECK_ST(vf_session_pending_refined_segments(s, &cnt), VF_OK);
+    CHECK(cnt == 0);
+    vf_session_destroy(s);
+
+    /* without refine there is no refined result, before or after flush */
+    cnt = 77;
+    CHECK_ST(vf_session_create(model, NULL, &s), VF_OK);
+    CHECK_ST(vf_session_poll_refined_segments(s, &seg, 1, &cnt), VF_ERR_INVALID_STATE);
+    CHECK(strstr(vf_last_error(), "refine") != NULL);
+    CHECK_ST(vf_session_pending_refined_segments(s, &cnt), VF_ERR_INVALID_STATE);
+    CHECK_ST(vf_session_flush(s), VF_OK);
+    CHECK_ST(vf_session_pending_refined_segments(s, &cnt), VF_ERR_INVALID_STATE);
+    CHECK(cnt == 77);
+    vf_session_destroy(s);
+    CHECK_ST(vf_session_poll_refined_segments(NULL, &seg, 1, &cnt), VF_ERR_NULL_POINTER);
+    CHECK_ST(vf_session_pending_refined_segments(NULL, &cnt), VF_ERR_NULL_POINTER);
+
+    /* max_offline_audio 5 s: a push that would pass it is refused whole (whatever its
+       sample type) and the session stays usable */
+    CHECK_ST(session_with(model, VF_MODE_OFFLINE, 0.0, 5.0, &s), VF_OK);
+    CHECK_ST(vf_session_push_samples_i16(s, g_pcm, n10, RATE, 1), VF_ERR_LIMIT_REACHED);
+    CHECK(strstr(vf_last_error(), "max_offline_audio") != NULL);
+    CHECK_ST(vf_session_push_samples_i16(s, g_pcm, 3 * RATE, RATE, 1), VF_OK);
+    CHECK_ST(vf_session_push_samples(s, g_pcmf + 3 * RATE, 3 * RATE, RATE, 1),
+             VF_ERR_LIMIT_REACHED);
+    CHECK_ST(vf_session_push_samples(s, g_pcmf + 3 * RATE, 2 * RATE, RATE, 1), VF_OK);
+    CHECK_ST(vf_session_push_samples_i16(s, g_pcm + n5, RATE / 10, RATE, 1),
+             VF_ERR_LIMIT_REACHED);
+    CHECK(finish(s, &part));
+    vf_session_destroy(s);
+    /* nothing refused was consumed: the answer of an offline session given those 5 s */
+    CHECK_ST(session_with(model, VF_MODE_OFFLINE, 0.0, 86400.0, &s), VF_OK);
+    CHECK_ST(vf_session_push_samples_i16(s, g_pcm, n5, RATE, 1), VF_OK);
+    CHECK(finish(s, &part_ref));
+    vf_session_destroy(s);
+    CHECK(part.n > 0);
+    CHECK(seg_equal(&part_ref, &part, "offline up to the limit vs the first 5 s"));
+
+    /* the limit holds for a refining session; a plain streaming one keeps nothing and
+       has none */
+    CHECK_ST(session_with(model, VF_MODE_STREAMING, 1.0, 5.0, &s), VF_OK);
+    CHECK_ST(vf_session_push_samples_i16(s, g_pcm, n10, RATE, 1), VF_ERR_LIMIT_REACHED);
+    vf_session_destroy(s);
+    CHECK_ST(session_with(model, VF_MODE_STREAMING, 0.0, 1.0, &s), VF_OK);
+    CHECK_ST(vf_session_push_samples_i16(s, g_pcm, n10, RATE, 1), VF_OK);
+    vf_session_destroy(s);
+
+    seg_free(&off);
+    seg_free(&live);
+    seg_free(&refined);
+    seg_free(&part);
+    seg_free(&part_ref);
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
     vf_model *model = NULL;
@@ -931,6 +1092,7 @@ int main(int argc, char **argv) {
     test_error_paths(model);
     test_48k_stereo(model, &ref10);
     test_lifetimes(&ref10);
+    test_offline(model, &reference);
 
     vf_model_free(model);
     seg_free(&reference);

@@ -258,6 +258,82 @@ void test_diarization(const vf::Model &model, const std::vector<std::int16_t> &p
     CHECK(from_float.size() >= 5);
 }
 
+std::uint32_t count_speakers(const Segments &segments) {
+    std::uint32_t speakers = 0;
+    for (const vf::Segment &s : segments) {
+        speakers = std::max(speakers, s.speaker + 1);
+    }
+    return speakers;
+}
+
+void test_offline(const vf::Model &model, const std::vector<std::int16_t> &pcm) {
+    std::printf("== offline mode and the refined result\n");
+    static_assert(static_cast<int>(vf::Mode::Offline) == VF_MODE_OFFLINE, "mode values");
+    static_assert(static_cast<vf_status>(vf::Status::LimitReached) == VF_ERR_LIMIT_REACHED,
+                  "status values");
+    constexpr std::size_t second = 16000;
+
+    // Offline: nothing until flush, then the whole stream clustered at once.
+    vf::Session offline(model, vf::Config().set_mode(vf::Mode::Offline));
+    Segments early;
+    for (std::size_t at = 0; at < pcm.size(); at += second) {
+        offline.push(pcm.data() + at, std::min(second, pcm.size() - at));
+        append(early, offline.poll());
+    }
+    CHECK(early.empty() && offline.pending() == 0);
+    CHECK_THROWS(offline.poll_refined(), vf::Status::InvalidState, "refine");
+    offline.flush();
+    const Segments answer = offline.poll();
+    std::printf("   offline: %zu segments, %u speakers\n", answer.size(), count_speakers(answer));
+    CHECK(answer.size() >= 5 && count_speakers(answer) >= 2);
+
+    // Refine: live segments as usual, and after flush the offline answer as a second result.
+    vf::Config config;
+    config.set_refine(true).set_mode(vf::Mode::Streaming); // the lvalue overloads
+    vf::Session refining(model, config);
+    Segments live;
+    for (std::size_t at = 0; at < pcm.size(); at += second) {
+        refining.push(pcm.data() + at, std::min(second, pcm.size() - at));
+        append(live, refining.poll());
+    }
+    CHECK(!live.empty());
+    CHECK(refining.pending_refined() == 0 && refining.poll_refined().empty());
+    refining.flush();
+    append(live, refining.poll());
+    CHECK(count_speakers(live) == 3);
+    const std::size_t waiting = refining.pending_refined();
+    const Segments refined = refining.poll_refined();
+    CHECK(refined.size() == waiting && same(refined, answer));
+    CHECK(refining.pending_refined() == 0 && refining.poll_refined().empty());
+
+    vf::Session plain(model);
+    CHECK_THROWS(plain.pending_refined(), vf::Status::InvalidState, "refine");
+    CHECK_THROWS(vf::Session s(model, vf::Config().set_mode(vf::Mode::Offline).set_refine(true)),
+                 vf::Status::InvalidConfig, "refine");
+
+    // max_offline_audio: a push past it is refused whole; the session stays usable.
+    vf::Session limited(
+        model, vf::Config().set_mode(vf::Mode::Offline).set("max_offline_audio", 5.0));
+    CHECK_THROWS(limited.push(pcm.data(), 10 * second), vf::Status::LimitReached,
+                 "max_offline_audio");
+    limited.push(pcm.data(), 5 * second);
+    CHECK_THROWS(limited.push(pcm.data() + 5 * second, second / 10), vf::Status::LimitReached,
+                 "");
+    limited.flush();
+    const Segments first_5_s = limited.poll();
+    CHECK(!first_5_s.empty());
+    CHECK(std::all_of(first_5_s.begin(), first_5_s.end(),
+                      [](const vf::Segment &s) { return s.end <= 5.0 + 1e-6; }));
+
+    vf::Session moved(std::move(limited));
+    CHECK_THROWS(limited.poll_refined(), vf::Status::InvalidState, "Session");
+    CHECK_THROWS(limited.pending_refined(), vf::Status::InvalidState, "Session");
+    vf::Config gone;
+    vf::Config taken(std::move(gone));
+    CHECK_THROWS(gone.set_mode(vf::Mode::Offline), vf::Status::InvalidState, "Config");
+    CHECK_THROWS(gone.set_refine(true), vf::Status::InvalidState, "Config");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -288,6 +364,7 @@ int main(int argc, char **argv) {
         test_session_errors(model);
         test_moves(model);
         test_diarization(model, pcm);
+        test_offline(model, pcm);
     } catch (const vf::Error &e) {
         std::fprintf(stderr, "unexpected voiceflow::Error: %s\n", e.what());
         return 1;

@@ -22,6 +22,7 @@ STATUS_CLASSES = {
     -10: voiceflow.InternalError,
     -11: voiceflow.VoiceflowIOError,
     -12: voiceflow.DeviceUnavailableError,
+    -13: voiceflow.LimitReachedError,
 }
 
 

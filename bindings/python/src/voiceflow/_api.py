@@ -112,18 +112,36 @@ class Model(_Handle):
         return None if reason is None else reason.decode("utf-8", "replace")
 
 
+#: The names Config accepts for the "mode" key (the numbers work too).
+_MODES = {"streaming": _native.MODE_STREAMING, "offline": _native.MODE_OFFLINE}
+
+
 class Config(_Handle):
     """Session settings; every key has a default. ``Config(latency=2.0, num_speakers=2)``.
     An unknown key raises InvalidArgumentError at once; an out-of-range value raises
-    InvalidConfigError when a Session is created with it."""
+    InvalidConfigError when a Session is created with it.
 
-    def __init__(self, **settings: float) -> None:
+    ``mode`` is "streaming" (the default: segments while the stream runs) or "offline"
+    (nothing until flush, then the whole stream clustered at once). ``refine=True`` makes a
+    streaming session also produce that offline answer at flush, read with
+    Session.poll_refined(); with mode="offline" it is an InvalidConfigError. An offline or
+    refining session takes at most ``max_offline_audio`` seconds (LimitReachedError).
+    """
+
+    def __init__(self, **settings: float | str) -> None:
         super().__init__(_new_handle(_lib.vf_config_new), _lib.vf_config_free, "Config")
         for key, value in settings.items():
             self.set(key, value)
 
-    def set(self, key: str, value: float) -> Config:
-        """Sets one field by name and returns self."""
+    def set(self, key: str, value: float | str) -> Config:
+        """Sets one field by name and returns self; "mode" also takes "streaming" or
+        "offline"."""
+        if key == "mode" and isinstance(value, str):
+            if value not in _MODES:
+                raise InvalidArgumentError(
+                    f"mode {value!r} is not one of {', '.join(map(repr, _MODES))}"
+                )
+            value = _MODES[value]
         _check(
             _lib.vf_config_set_float(self._live(), key.encode("utf-8"), float(value))
         )
@@ -139,7 +157,7 @@ class Session(_Handle):
     """
 
     def __init__(
-        self, model: Model, config: Config | Mapping[str, float] | None = None
+        self, model: Model, config: Config | Mapping[str, float | str] | None = None
     ) -> None:
         if not isinstance(model, Model):
             raise TypeError(
@@ -187,33 +205,56 @@ class Session(_Handle):
                 )
 
     def poll(self) -> list[Segment]:
-        """Every segment that is final now, in start order; each is returned once."""
-        with self._lock:
-            handle = self._live()
-            # One C call takes everything pending, so a failure cannot drop polled segments.
-            count = ctypes.c_size_t(0)
-            _check(_lib.vf_session_pending_segments(handle, ctypes.byref(count)))
-            if count.value == 0:
-                return []
-            buffer = (_native.CSegment * count.value)()
-            got = ctypes.c_size_t(0)
-            _check(
-                _lib.vf_session_poll_segments(
-                    handle, buffer, count.value, ctypes.byref(got)
-                )
-            )
-            return [Segment(s.start, s.end, s.speaker) for s in buffer[: got.value]]
+        """Every segment that is final now, in start order; each is returned once. An
+        offline session has none before flush()."""
+        return self._drain(
+            _lib.vf_session_pending_segments, _lib.vf_session_poll_segments
+        )
 
     @property
     def pending(self) -> int:
         """How many final segments wait for poll()."""
+        return self._count(_lib.vf_session_pending_segments)
+
+    def poll_refined(self) -> list[Segment]:
+        """The refined result of a session made with ``refine=True``: the offline answer,
+        made by flush() (nothing before), in start order; each is returned once. Its
+        speaker ids are its own, unrelated to those of poll(). InvalidStateError without
+        refine (an offline session's poll() already gives that answer)."""
+        return self._drain(
+            _lib.vf_session_pending_refined_segments,
+            _lib.vf_session_poll_refined_segments,
+        )
+
+    @property
+    def pending_refined(self) -> int:
+        """How many refined-result segments wait for poll_refined() (InvalidStateError
+        without refine)."""
+        return self._count(_lib.vf_session_pending_refined_segments)
+
+    def _drain(self, pending: Any, poll: Any) -> list[Segment]:
+        with self._lock:
+            handle = self._live()
+            # One C call takes everything pending, so a failure cannot drop polled segments.
+            count = ctypes.c_size_t(0)
+            _check(pending(handle, ctypes.byref(count)))
+            if count.value == 0:
+                return []
+            buffer = (_native.CSegment * count.value)()
+            got = ctypes.c_size_t(0)
+            _check(poll(handle, buffer, count.value, ctypes.byref(got)))
+            return [Segment(s.start, s.end, s.speaker) for s in buffer[: got.value]]
+
+    def _count(self, pending: Any) -> int:
         with self._lock:
             count = ctypes.c_size_t(0)
-            _check(_lib.vf_session_pending_segments(self._live(), ctypes.byref(count)))
+            _check(pending(self._live(), ctypes.byref(count)))
             return count.value
 
     def flush(self) -> list[Segment]:
-        """Ends the stream and returns the remaining segments (same as flush + poll)."""
+        """Ends the stream and returns the remaining segments (same as flush + poll). An
+        offline or refining session clusters the whole stream here; poll_refined() then
+        gives a refining session's refined result."""
         with self._lock:
             _check(_lib.vf_session_flush(self._live()))
         return self.poll()

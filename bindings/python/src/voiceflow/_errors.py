@@ -88,6 +88,14 @@ class DeviceUnavailableError(VoiceflowError):
     status = -12
 
 
+class LimitReachedError(VoiceflowError):
+    """An offline or refining session has taken its ``max_offline_audio`` seconds; the
+    push was not consumed and the session stays usable: flush it for the answer up to
+    there (VF_ERR_LIMIT_REACHED)."""
+
+    status = -13
+
+
 class AbiMismatchError(VoiceflowError, ImportError):
     """The native library's ABI is not the one this package was written for."""
 
@@ -107,6 +115,7 @@ _BY_STATUS: dict[int, type[VoiceflowError]] = {
         InternalError,
         VoiceflowIOError,
         DeviceUnavailableError,
+        LimitReachedError,
     )
 }
 

@@ -20,6 +20,10 @@ ABI_VERSION = 1
 #: ``VF_MODEL_ALLOW_CPU_FALLBACK``: the flag of vf_model_open_ex.
 MODEL_ALLOW_CPU_FALLBACK = 1
 
+#: ``VF_MODE_STREAMING`` and ``VF_MODE_OFFLINE``: the values of the "mode" config key.
+MODE_STREAMING = 0
+MODE_OFFLINE = 1
+
 _BUNDLED = Path(__file__).resolve().parent / "_lib" / "libvoiceflow.so"
 
 
@@ -71,6 +75,11 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
         [_handle, POINTER(CSegment), c_size_t, POINTER(c_size_t)],
     ),
     "vf_session_pending_segments": (_status, [_handle, POINTER(c_size_t)]),
+    "vf_session_poll_refined_segments": (
+        _status,
+        [_handle, POINTER(CSegment), c_size_t, POINTER(c_size_t)],
+    ),
+    "vf_session_pending_refined_segments": (_status, [_handle, POINTER(c_size_t)]),
     "vf_session_flush": (_status, [_handle]),
     "vf_session_destroy": (None, [_handle]),
 }
