@@ -50,6 +50,35 @@ func (c *Config) Set(key string, value float64) error {
 	return err
 }
 
+// Mode is what a session produces, the "mode" config key.
+type Mode int
+
+const (
+	// ModeStreaming gives final segments while the stream runs (the default).
+	ModeStreaming Mode = C.VF_MODE_STREAMING
+	// ModeOffline gives nothing until Flush, then the whole stream clustered at once
+	// (the best answer; memory grows with the stream's speech, up to
+	// "max_offline_audio" seconds, beyond which a push is ErrLimitReached).
+	ModeOffline Mode = C.VF_MODE_OFFLINE
+)
+
+// SetMode sets the session mode (ModeStreaming by default). Another value is
+// ErrInvalidArgument.
+func (c *Config) SetMode(mode Mode) error {
+	return c.Set("mode", float64(mode))
+}
+
+// SetRefine makes a streaming session also produce the offline answer at Flush, its
+// refined result (Session.PollRefined), besides the live segments. Refine with
+// ModeOffline is ErrInvalidConfig at NewSession.
+func (c *Config) SetRefine(refine bool) error {
+	v := 0.0
+	if refine {
+		v = 1
+	}
+	return c.Set("refine", v)
+}
+
 // Close frees the configuration. Calling it again does nothing.
 func (c *Config) Close() error {
 	c.mu.Lock()

@@ -31,6 +31,7 @@ const (
 	StatusInternal              Status = C.VF_ERR_INTERNAL
 	StatusIO                    Status = C.VF_ERR_IO
 	StatusDeviceUnavailable     Status = C.VF_ERR_DEVICE_UNAVAILABLE
+	StatusLimitReached          Status = C.VF_ERR_LIMIT_REACHED
 )
 
 // String is the library's static description of the status.
@@ -75,6 +76,10 @@ var (
 	// ErrDeviceUnavailable: the requested GPU cannot be used and CPU fallback was not
 	// allowed (WithCPUFallback); the message names the cause.
 	ErrDeviceUnavailable = &Error{Status: StatusDeviceUnavailable}
+	// ErrLimitReached: an offline or refining session has taken its
+	// "max_offline_audio" seconds; the push consumed nothing and Flush gives the answer
+	// up to there.
+	ErrLimitReached = &Error{Status: StatusLimitReached}
 )
 
 // ErrClosed is returned by every method of a Model, Config or Session after Close.

@@ -66,7 +66,9 @@ func NewSession(model *Model, cfg *Config) (*Session, error) {
 // same for the whole stream) with channels channels (1..32, averaged to mono).
 // len(samples) must be a multiple of channels; an empty slice is a no-op. A rejected
 // push (ErrInvalidAudio, ErrUnsupportedSampleRate, ErrInvalidState after Flush, ...)
-// consumes nothing and the session stays usable.
+// consumes nothing and the session stays usable. A ModeOffline or refining session
+// refuses a push that would take the stream past its "max_offline_audio" seconds with
+// ErrLimitReached; Flush then gives the answer up to there.
 func (s *Session) PushFloat32(samples []float32, sampleRate, channels int) error {
 	var data *C.float
 	if len(samples) > 0 { // &samples[0] would panic on an empty slice
@@ -107,8 +109,27 @@ func (s *Session) push(sampleRate, channels int, f func(*C.vf_session, C.uint32_
 }
 
 // Poll returns every final segment not returned before, in start order (none: an
-// empty slice). A returned segment never changes.
+// empty slice). A returned segment never changes. A ModeOffline session has none
+// before Flush.
 func (s *Session) Poll() ([]Segment, error) {
+	return s.poll(func(ptr *C.vf_session, out *C.vf_segment, capacity C.size_t, got *C.size_t) C.vf_status {
+		return C.vf_session_poll_segments(ptr, out, capacity, got)
+	})
+}
+
+// PollRefined is Poll for the refined result of a session configured with
+// SetRefine(true): the whole stream clustered at once, made by Flush (none before).
+// Its speaker ids are its own, unrelated to the live segments'. Without refine
+// (including ModeOffline sessions, whose Poll is the refined answer) it is
+// ErrInvalidState.
+func (s *Session) PollRefined() ([]Segment, error) {
+	return s.poll(func(ptr *C.vf_session, out *C.vf_segment, capacity C.size_t, got *C.size_t) C.vf_status {
+		return C.vf_session_poll_refined_segments(ptr, out, capacity, got)
+	})
+}
+
+// poll drains one segment queue in batches of pollBatch.
+func (s *Session) poll(f func(*C.vf_session, *C.vf_segment, C.size_t, *C.size_t) C.vf_status) ([]Segment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ptr == nil {
@@ -119,10 +140,7 @@ func (s *Session) Poll() ([]Segment, error) {
 	var buf [pollBatch]C.vf_segment
 	for {
 		var got C.size_t
-		err := call(func() C.vf_status {
-			return C.vf_session_poll_segments(s.ptr, &buf[0], pollBatch, &got)
-		})
-		if err != nil {
+		if err := call(func() C.vf_status { return f(s.ptr, &buf[0], pollBatch, &got) }); err != nil {
 			return segments, err
 		}
 		for _, seg := range buf[:got] {
@@ -140,19 +158,34 @@ func (s *Session) Poll() ([]Segment, error) {
 
 // Pending is the number of final segments waiting to be polled.
 func (s *Session) Pending() (int, error) {
+	return s.pending(func(ptr *C.vf_session, n *C.size_t) C.vf_status {
+		return C.vf_session_pending_segments(ptr, n)
+	})
+}
+
+// PendingRefined is the number of refined-result segments waiting to be polled (0
+// before Flush); ErrInvalidState without refine, as PollRefined.
+func (s *Session) PendingRefined() (int, error) {
+	return s.pending(func(ptr *C.vf_session, n *C.size_t) C.vf_status {
+		return C.vf_session_pending_refined_segments(ptr, n)
+	})
+}
+
+func (s *Session) pending(f func(*C.vf_session, *C.size_t) C.vf_status) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ptr == nil {
 		return 0, ErrClosed
 	}
 	var n C.size_t
-	err := call(func() C.vf_status { return C.vf_session_pending_segments(s.ptr, &n) })
+	err := call(func() C.vf_status { return f(s.ptr, &n) })
 	runtime.KeepAlive(s)
 	return int(n), err
 }
 
 // Flush ends the stream: the buffered tail is processed and open segments close, to be
-// returned by the next Poll. Later pushes fail with ErrInvalidState; flushing again is
+// returned by the next Poll. A ModeOffline session (or a refining one, for
+// PollRefined) clusters the whole stream here, which takes a little longer. Later pushes fail with ErrInvalidState; flushing again is
 // a no-op.
 func (s *Session) Flush() error {
 	s.mu.Lock()

@@ -13,6 +13,11 @@
 //	err = session.PushInt16(pcm, 16000, 1)
 //	segments, err := session.Poll()
 //
+// A session streams by default. With cfg.SetMode(voiceflow.ModeOffline) Poll returns
+// nothing until Flush, then the whole stream clustered at once (the best answer); with
+// cfg.SetRefine(true) a streaming session keeps its live segments and also makes that
+// answer at Flush, polled separately with PollRefined.
+//
 // Errors from the library are *Error values; compare them with errors.Is against
 // ErrInvalidAudio, ErrModel, ... Methods of a closed object return ErrClosed.
 package voiceflow

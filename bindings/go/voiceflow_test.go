@@ -267,6 +267,8 @@ func TestClosedSession(t *testing.T) {
 	}
 	_, checks["Poll"] = s.Poll()
 	_, checks["Pending"] = s.Pending()
+	_, checks["PollRefined"] = s.PollRefined()
+	_, checks["PendingRefined"] = s.PendingRefined()
 	for name, err := range checks {
 		if !errors.Is(err, voiceflow.ErrClosed) {
 			t.Fatalf("%s on a closed session: %v", name, err)

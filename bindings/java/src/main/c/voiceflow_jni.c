@@ -413,15 +413,18 @@ JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionPushDirect(
                                                  (uint32_t)channels));
 }
 
-JNIEXPORT jdoubleArray JNICALL Java_ai_voiceflow_NativeLib_sessionPoll(JNIEnv *env, jclass cls,
-                                                                       jlong session) {
-    vf_session *s = (vf_session *)from_handle(session);
+/* The two segment queues of a session: the final segments and the refined result. */
+typedef vf_status (*poll_fn)(vf_session *, vf_segment *, size_t, size_t *);
+typedef vf_status (*pending_fn)(vf_session *, size_t *);
+
+/* Every pending segment of one queue as {speaker, start, end} triplets. */
+static jdoubleArray poll_triplets(JNIEnv *env, vf_session *s, pending_fn pending_of,
+                                  poll_fn poll) {
     size_t pending = 0, got = 0, i;
     vf_segment *segments;
     jdouble *triplets;
     jdoubleArray result;
-    (void)cls;
-    if (!ok_or_throw(env, vf_session_pending_segments(s, &pending))) {
+    if (!ok_or_throw(env, pending_of(s, &pending))) {
         return NULL;
     }
     if (pending > (size_t)(INT32_MAX / 3)) {
@@ -438,7 +441,7 @@ JNIEXPORT jdoubleArray JNICALL Java_ai_voiceflow_NativeLib_sessionPoll(JNIEnv *e
         throw_java(env, "java/lang/OutOfMemoryError", "voiceflow: segment buffer");
         return NULL;
     }
-    if (!ok_or_throw(env, vf_session_poll_segments(s, segments, pending, &got))) {
+    if (!ok_or_throw(env, poll(s, segments, pending, &got))) {
         free(segments);
         free(triplets);
         return NULL;
@@ -457,15 +460,42 @@ JNIEXPORT jdoubleArray JNICALL Java_ai_voiceflow_NativeLib_sessionPoll(JNIEnv *e
     return result; /* NULL with OutOfMemoryError pending if allocation failed */
 }
 
-JNIEXPORT jint JNICALL Java_ai_voiceflow_NativeLib_sessionPending(JNIEnv *env, jclass cls,
-                                                                  jlong session) {
+/* The number of pending segments of one queue, capped at INT32_MAX. */
+static jint pending_count(JNIEnv *env, vf_session *s, pending_fn pending_of) {
     size_t pending = 0;
-    (void)cls;
-    if (!ok_or_throw(env, vf_session_pending_segments((vf_session *)from_handle(session),
-                                                      &pending))) {
+    if (!ok_or_throw(env, pending_of(s, &pending))) {
         return 0;
     }
     return pending > (size_t)INT32_MAX ? INT32_MAX : (jint)pending;
+}
+
+JNIEXPORT jdoubleArray JNICALL Java_ai_voiceflow_NativeLib_sessionPoll(JNIEnv *env, jclass cls,
+                                                                       jlong session) {
+    (void)cls;
+    return poll_triplets(env, (vf_session *)from_handle(session), vf_session_pending_segments,
+                         vf_session_poll_segments);
+}
+
+JNIEXPORT jint JNICALL Java_ai_voiceflow_NativeLib_sessionPending(JNIEnv *env, jclass cls,
+                                                                  jlong session) {
+    (void)cls;
+    return pending_count(env, (vf_session *)from_handle(session), vf_session_pending_segments);
+}
+
+JNIEXPORT jdoubleArray JNICALL Java_ai_voiceflow_NativeLib_sessionPollRefined(JNIEnv *env,
+                                                                              jclass cls,
+                                                                              jlong session) {
+    (void)cls;
+    return poll_triplets(env, (vf_session *)from_handle(session),
+                         vf_session_pending_refined_segments, vf_session_poll_refined_segments);
+}
+
+JNIEXPORT jint JNICALL Java_ai_voiceflow_NativeLib_sessionPendingRefined(JNIEnv *env,
+                                                                         jclass cls,
+                                                                         jlong session) {
+    (void)cls;
+    return pending_count(env, (vf_session *)from_handle(session),
+                         vf_session_pending_refined_segments);
 }
 
 JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionFlush(JNIEnv *env, jclass cls,

@@ -5,6 +5,24 @@ package ai.voiceflow;
  * It may be closed as soon as the sessions that use it are created.
  */
 public final class Config implements AutoCloseable {
+    /** What a session produces, the "mode" config key. */
+    public enum Mode {
+        /** Final segments while the stream runs (the default). */
+        STREAMING(0),
+        /**
+         * Nothing until {@link Session#flush()}, then the whole stream clustered at once (the
+         * best answer; memory grows with the stream's speech, up to "max_offline_audio"
+         * seconds, beyond which a push is {@link VoiceflowException#LIMIT_REACHED}).
+         */
+        OFFLINE(1);
+
+        final int value; // VF_MODE_STREAMING, VF_MODE_OFFLINE
+
+        Mode(int value) {
+            this.value = value;
+        }
+    }
+
     private long handle;
 
     /** A configuration holding the defaults. */
@@ -25,6 +43,29 @@ public final class Config implements AutoCloseable {
         }
         NativeLib.configSet(handle(), Strings.toC(key, "key"), value);
         return this;
+    }
+
+    /**
+     * Sets the session mode ({@link Mode#STREAMING} by default).
+     *
+     * @return this, for chaining
+     */
+    public Config setMode(Mode mode) throws VoiceflowException {
+        if (mode == null) {
+            throw new NullPointerException("mode");
+        }
+        return set("mode", mode.value);
+    }
+
+    /**
+     * Makes a streaming session also produce the offline answer at flush, its refined result
+     * ({@link Session#pollRefined()}), besides the live segments. Refine with
+     * {@link Mode#OFFLINE} is {@link VoiceflowException#INVALID_CONFIG} at session creation.
+     *
+     * @return this, for chaining
+     */
+    public Config setRefine(boolean refine) throws VoiceflowException {
+        return set("refine", refine ? 1 : 0);
     }
 
     /** The live handle; callers hold this object's lock while they use it. */

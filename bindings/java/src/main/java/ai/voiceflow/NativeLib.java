@@ -86,6 +86,11 @@ final class NativeLib {
 
     static native int sessionPending(long session) throws VoiceflowException;
 
+    /** The refined result's pending segments, as {@link #sessionPoll}. */
+    static native double[] sessionPollRefined(long session) throws VoiceflowException;
+
+    static native int sessionPendingRefined(long session) throws VoiceflowException;
+
     static native void sessionFlush(long session) throws VoiceflowException;
 
     static native void sessionDestroy(long session);

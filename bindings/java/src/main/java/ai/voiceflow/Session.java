@@ -18,7 +18,9 @@ import java.util.List;
  * the whole stream). A rejected push ({@link VoiceflowException#INVALID_AUDIO},
  * {@link VoiceflowException#UNSUPPORTED_SAMPLE_RATE}, {@link VoiceflowException#INVALID_STATE}
  * after flush, ...) consumes nothing and the session stays usable. An empty push is a
- * no-op.
+ * no-op. An offline or refining session refuses a push that would take the stream past its
+ * "max_offline_audio" seconds with {@link VoiceflowException#LIMIT_REACHED}; {@link #flush()}
+ * then gives the answer up to there.
  */
 public final class Session implements AutoCloseable {
     private long handle;
@@ -85,10 +87,38 @@ public final class Session implements AutoCloseable {
 
     /**
      * Every final segment not returned before, in start order (none: an empty list). A
-     * returned segment never changes.
+     * returned segment never changes. A {@link Config.Mode#OFFLINE} session has none before
+     * {@link #flush()}.
      */
     public synchronized List<Segment> poll() throws VoiceflowException {
-        double[] triplets = NativeLib.sessionPoll(handle());
+        return segments(NativeLib.sessionPoll(handle()));
+    }
+
+    /** The number of final segments waiting to be polled. */
+    public synchronized int pending() throws VoiceflowException {
+        return NativeLib.sessionPending(handle());
+    }
+
+    /**
+     * {@link #poll()} for the refined result of a session configured with
+     * {@link Config#setRefine(boolean) setRefine(true)}: the whole stream clustered at once,
+     * made by {@link #flush()} (none before). Its speaker ids are its own, unrelated to the
+     * live segments'. Without refine (an offline session included, whose {@link #poll()} is
+     * the refined answer) it throws {@link VoiceflowException#INVALID_STATE}.
+     */
+    public synchronized List<Segment> pollRefined() throws VoiceflowException {
+        return segments(NativeLib.sessionPollRefined(handle()));
+    }
+
+    /**
+     * The number of refined-result segments waiting to be polled (0 before flush);
+     * {@link VoiceflowException#INVALID_STATE} without refine, as {@link #pollRefined()}.
+     */
+    public synchronized int pendingRefined() throws VoiceflowException {
+        return NativeLib.sessionPendingRefined(handle());
+    }
+
+    private static List<Segment> segments(double[] triplets) {
         if (triplets.length == 0) {
             return Collections.emptyList();
         }
@@ -99,15 +129,11 @@ public final class Session implements AutoCloseable {
         return Collections.unmodifiableList(segments);
     }
 
-    /** The number of final segments waiting to be polled. */
-    public synchronized int pending() throws VoiceflowException {
-        return NativeLib.sessionPending(handle());
-    }
-
     /**
      * Ends the stream: the buffered tail is processed and open segments close, to be
-     * returned by the next poll. Later pushes fail with INVALID_STATE; flushing again
-     * is a no-op.
+     * returned by the next poll. An offline session (or a refining one, for
+     * {@link #pollRefined()}) clusters the whole stream here, which takes a little longer.
+     * Later pushes fail with INVALID_STATE; flushing again is a no-op.
      */
     public synchronized void flush() throws VoiceflowException {
         NativeLib.sessionFlush(handle());

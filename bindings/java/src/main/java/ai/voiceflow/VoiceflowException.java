@@ -36,6 +36,11 @@ public final class VoiceflowException extends Exception {
      * the message names the cause.
      */
     public static final int DEVICE_UNAVAILABLE = -12;
+    /**
+     * An offline or refining session has taken its "max_offline_audio" seconds of audio;
+     * nothing of the push was consumed and the session stays usable: flush it for the answer.
+     */
+    public static final int LIMIT_REACHED = -13;
 
     private final int status;
 

@@ -60,6 +60,10 @@ public final class VoiceflowTest {
             test("byte buffers", VoiceflowTest::byteBuffers);
             test("chunked streaming equals whole file", VoiceflowTest::chunkedEqualsWhole);
             test("threads share one model", VoiceflowTest::threadsShareModel);
+            test("offline mode", VoiceflowTest::offlineMode);
+            test("refined result", VoiceflowTest::refine);
+            test("refine errors", VoiceflowTest::refineErrors);
+            test("max offline audio", VoiceflowTest::maxOfflineAudio);
         } finally {
             model.close();
         }
@@ -263,6 +267,8 @@ public final class VoiceflowTest {
         expectThrows(IllegalStateException.class, "poll", s::poll);
         expectThrows(IllegalStateException.class, "pending", s::pending);
         expectThrows(IllegalStateException.class, "flush", s::flush);
+        expectThrows(IllegalStateException.class, "pollRefined", s::pollRefined);
+        expectThrows(IllegalStateException.class, "pendingRefined", s::pendingRefined);
         Config cfg = new Config();
         cfg.close();
         cfg.close();
@@ -353,7 +359,86 @@ public final class VoiceflowTest {
         }
     }
 
+    /** The example conversation has three speakers (alice, bob, carol). */
+    private static final int CONVERSATION_SPEAKERS = 3;
+
+    private static void offlineMode() throws Exception {
+        try (Config cfg = new Config().setMode(Config.Mode.OFFLINE); Session s = model.newSession(cfg)) {
+            check(pushAll(s).isEmpty(), "no segments before flush");
+            check(s.pending() == 0, "nothing pending before flush");
+            s.flush();
+            List<Segment> segs = s.poll();
+            checkShape(segs, pcm.length / (double) RATE);
+            check(speakers(segs) == CONVERSATION_SPEAKERS, speakers(segs) + " speakers offline: " + segs);
+            // The offline answer is the session's own result: there is no refined one.
+            expectStatus(VoiceflowException.INVALID_STATE, "pollRefined on an offline session", s::pollRefined);
+        }
+    }
+
+    private static void refine() throws Exception {
+        try (Config cfg = new Config().setMode(Config.Mode.STREAMING).setRefine(true);
+                Session s = model.newSession(cfg)) {
+            check(!pushAll(s).isEmpty(), "live segments while refining");
+            check(s.pollRefined().isEmpty() && s.pendingRefined() == 0, "no refined result before flush");
+            s.flush();
+            int pending = s.pendingRefined();
+            List<Segment> refined = s.pollRefined();
+            check(pending > 0 && refined.size() == pending, refined.size() + " refined segments, " + pending + " pending");
+            checkShape(refined, pcm.length / (double) RATE);
+            check(speakers(refined) == CONVERSATION_SPEAKERS, speakers(refined) + " refined speakers: " + refined);
+            check(s.pendingRefined() == 0 && s.pollRefined().isEmpty(), "refined result polled once");
+            s.poll(); // the live tail is still there
+        }
+    }
+
+    private static void refineErrors() throws Exception {
+        try (Session s = model.newSession()) {
+            expectStatus(VoiceflowException.INVALID_STATE, "pollRefined without refine", s::pollRefined);
+            expectStatus(VoiceflowException.INVALID_STATE, "pendingRefined without refine", s::pendingRefined);
+        }
+        try (Config cfg = new Config().setMode(Config.Mode.OFFLINE).setRefine(true)) {
+            expectStatus(VoiceflowException.INVALID_CONFIG, "refine with offline mode", () -> model.newSession(cfg));
+            expectStatus(VoiceflowException.INVALID_ARGUMENT, "mode 2", () -> cfg.set("mode", 2));
+            expectStatus(VoiceflowException.INVALID_ARGUMENT, "refine 0.5", () -> cfg.set("refine", 0.5));
+            expectThrows(NullPointerException.class, "null mode", () -> cfg.setMode(null));
+        }
+    }
+
+    /**
+     * An offline or refining session refuses a push past max_offline_audio, consumes nothing
+     * and stays usable: a shorter push still fits, and flush gives the answer.
+     */
+    private static void maxOfflineAudio() throws Exception {
+        for (boolean refining : new boolean[] {false, true}) {
+            String what = refining ? "refining: " : "offline: ";
+            try (Config cfg = new Config().setMode(refining ? Config.Mode.STREAMING : Config.Mode.OFFLINE)
+                            .setRefine(refining).set("max_offline_audio", 5);
+                    Session s = model.newSession(cfg)) {
+                expectStatus(VoiceflowException.LIMIT_REACHED, what + "10 s push",
+                        () -> s.push(pcm, 0, 10 * RATE, RATE, 1));
+                s.push(pcm, 0, 4 * RATE, RATE, 1);
+                s.flush();
+                List<Segment> segs = refining ? s.pollRefined() : s.poll();
+                check(segs.stream().allMatch(seg -> seg.end <= 4.01), what + "answer within the 4 s taken: " + segs);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------
+
+    /** Pushes pcm in 1 s chunks; returns what poll gave after each push. */
+    private static List<Segment> pushAll(Session s) throws VoiceflowException {
+        List<Segment> live = new ArrayList<>();
+        for (int pos = 0; pos < pcm.length; pos += RATE) {
+            s.push(pcm, pos, Math.min(RATE, pcm.length - pos), RATE, 1);
+            live.addAll(s.poll());
+        }
+        return live;
+    }
+
+    private static int speakers(List<Segment> segs) {
+        return (int) segs.stream().mapToInt(seg -> seg.speaker).distinct().count();
+    }
 
     /** Diarizes pcm[0, n) in 100 ms short[] pushes, polling after each. */
     private static List<Segment> diarizeShorts(int n) throws VoiceflowException {
