@@ -294,9 +294,10 @@ def test_contract(onnx_fp32):
     meta = read_metadata(onnx_fp32)
     extra = {k: v for k, v in meta.items() if k.startswith("voiceflow.") and k not in METADATA}
     assert {k: meta.get(k) for k in METADATA} == METADATA
-    assert set(extra) <= {"voiceflow.delta_new"}, extra
-    if extra:
-        assert 0.0 < float(extra["voiceflow.delta_new"]) <= 2.0
+    # The recommended distances (new speaker, offline clustering), when set up with them.
+    assert set(extra) <= {"voiceflow.delta_new", "voiceflow.cluster_threshold"}, extra
+    for value in extra.values():
+        assert 0.0 < float(value) <= 2.0
     s = session(onnx_fp32)
     (inp,), (out,) = s.get_inputs(), s.get_outputs()
     assert inp.name == "waveform" and inp.type == "tensor(float)" and len(inp.shape) == 2
