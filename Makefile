@@ -337,18 +337,21 @@ test-fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_TEST_SECONDS))
 
 # Miri on the pure-Rust unit tests (no ONNX Runtime, no FFI): audio ring, pipeline,
-# config, contract parsing, status codes and the C ABI's argument checks. The resampler's
-# tests (rubato FFTs of whole seconds of audio) take too long interpreted: they are
-# skipped here and run by `make miri-resample`.
+# config, contract parsing, status codes and the C ABI's argument checks. The tests that
+# take too long interpreted (the resampler's rubato FFTs of whole seconds of audio, the
+# offline recording's 3 hours of windows, the clustering of 3100 voiceprints) are skipped
+# here and run by `make miri-resample`.
 MIRI_TESTS := audio:: pipeline:: config:: error:: models::contract:: \
 	capi::tests::status capi::tests::null_pointers capi::tests::config_keys \
 	capi::tests::panics capi::tests::push_limit
+MIRI_SLOW := audio::resample pipeline::recording::tests::three_hours \
+	pipeline::clustering::tests::more_items
 miri: nightly
 	MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test --lib -- $(MIRI_TESTS) \
-		--skip audio::resample
+		$(foreach t,$(MIRI_SLOW),--skip $(t))
 
 miri-resample: nightly
-	MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test --lib -- audio::resample
+	MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test --lib -- $(MIRI_SLOW)
 
 # One valgrind run of the whole C lifecycle (runtime load, model open, session create,
 # pushes, polls, flush, destroy, free) through the C file example, on the first

@@ -64,6 +64,32 @@ fn an_offline_session_answers_at_flush_only_with_the_three_speakers() {
     }
 }
 
+/// Without a tracker, an offline session still honours `embedding_interval`: a voice
+/// gets a voiceprint when it starts, then once per interval of new speech.
+#[test]
+fn offline_sessions_honour_the_embedding_interval() {
+    let audio = example_audio();
+    let embeddings = |interval: f32| {
+        let mut session = Session::new(
+            model(),
+            Config {
+                embedding_interval: interval,
+                ..offline()
+            },
+        )
+        .unwrap();
+        session.push(&audio, 16_000, 1).unwrap();
+        session.flush().unwrap();
+        assert!(!session.poll().is_empty());
+        session.stats().embeddings
+    };
+    let (every_step, sparse) = (embeddings(0.0), embeddings(1.0));
+    assert!(
+        sparse * 2 < every_step,
+        "interval 1 s: {sparse} voiceprints, every step: {every_step}"
+    );
+}
+
 #[test]
 fn offline_segments_do_not_depend_on_the_chunking() {
     let audio = example_audio();

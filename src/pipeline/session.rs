@@ -110,6 +110,8 @@ pub struct Session {
     clean: Vec<Vec<f32>>,
     /// Seconds of new clean speech per local speaker since its last voiceprint.
     speech_since_embedding: Vec<f32>,
+    /// Whether each slot's voice has had a voiceprint since it started (offline mode).
+    voiced: Vec<bool>,
     batch: Vec<f32>,
     embeddings: Vec<f32>,
     public_scores: Vec<f32>,
@@ -194,6 +196,7 @@ impl Session {
             batch_ends: Vec::new(),
             clean: Vec::new(),
             speech_since_embedding: Vec::new(),
+            voiced: Vec::new(),
             batch: Vec::new(),
             embeddings: Vec::new(),
             public_scores: Vec::new(),
@@ -537,6 +540,9 @@ impl Session {
                     if let Some(speech) = self.speech_since_embedding.get_mut(slot) {
                         *speech = 0.0;
                     }
+                    if let Some(voiced) = self.voiced.get_mut(slot) {
+                        *voiced = false;
+                    }
                 }
             }
             self.previous_activity.copy_from(&self.activity);
@@ -595,8 +601,14 @@ impl Session {
                 .filter(|&&f| a.first_frame + f as i64 >= step_start)
                 .count();
             self.speech_since_embedding[k] += new_frames as f32 * frame_seconds;
-            needs_embedding[k] = self.speech_since_embedding[k] >= self.config.embedding_interval
-                || self.tracker.last_global(k).is_none();
+            // (An offline session runs no tracker: whether the slot's voice has had a
+            // voiceprint since it started says the same.)
+            let known = match self.config.mode {
+                Mode::Streaming => self.tracker.last_global(k).is_some(),
+                Mode::Offline => self.voiced.get(k).copied().unwrap_or(false),
+            };
+            needs_embedding[k] =
+                self.speech_since_embedding[k] >= self.config.embedding_interval || !known;
         }
 
         // One batched inference for every speaker with enough clean speech; shorter
@@ -604,8 +616,10 @@ impl Session {
         let embed_rows: Vec<usize> = (0..locals)
             .filter(|&k| active[k] && needs_embedding[k] && self.clean[k].len() >= min_clean)
             .collect();
+        self.voiced.resize(locals, false);
         for &k in &embed_rows {
             self.speech_since_embedding[k] = 0.0;
+            self.voiced[k] = true;
         }
         if !embed_rows.is_empty() {
             let len = embed_rows
