@@ -16,13 +16,7 @@ fn finds_the_three_speakers_and_their_turns() {
         "only {score:.3} of the reference speech has the right speaker"
     );
     // Ids are dense from 0, in order of first appearance.
-    let mut first_seen = Vec::new();
-    for s in &segments {
-        if !first_seen.contains(&s.speaker) {
-            first_seen.push(s.speaker);
-        }
-    }
-    assert_eq!(first_seen, vec![0, 1, 2]);
+    assert_eq!(first_seen(&segments), vec![0, 1, 2]);
 }
 
 /// The speaker count does not depend on the input level (the issue's ×0.5-×2 rule; the

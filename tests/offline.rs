@@ -41,14 +41,8 @@ fn an_offline_session_answers_at_flush_only_with_the_three_speakers() {
         score > 0.9,
         "only {score:.3} of the speech has the right speaker"
     );
-    let mut first_seen = Vec::new();
-    for s in &segments {
-        if !first_seen.contains(&s.speaker) {
-            first_seen.push(s.speaker);
-        }
-    }
     assert_eq!(
-        first_seen,
+        first_seen(&segments),
         vec![0, 1, 2],
         "ids dense in order of appearance"
     );

@@ -86,12 +86,7 @@ mod tests {
     use super::*;
 
     fn window(first_frame: i64, rows: &[[f32; 2]]) -> LocalActivity {
-        LocalActivity {
-            first_frame,
-            frames: rows.len(),
-            speakers: 2,
-            values: rows.iter().flatten().copied().collect(),
-        }
+        LocalActivity::two_speakers(first_frame, rows)
     }
 
     #[test]

@@ -30,6 +30,19 @@ impl LocalActivity {
     }
 }
 
+#[cfg(test)]
+impl LocalActivity {
+    /// A window of two local speakers for tests: `rows[f][k]` is speaker k's activity.
+    pub fn two_speakers(first_frame: i64, rows: &[[f32; 2]]) -> LocalActivity {
+        LocalActivity {
+            first_frame,
+            frames: rows.len(),
+            speakers: 2,
+            values: rows.iter().flatten().copied().collect(),
+        }
+    }
+}
+
 /// Per-stream state of the segmentation stage.
 pub enum Stage {
     Vad {

@@ -124,6 +124,17 @@ pub fn agreement(truth: &[(String, f64, f64)], hyp: &[Segment]) -> f64 {
     hit as f64 / total.max(1) as f64
 }
 
+/// Speaker ids in order of first appearance.
+pub fn first_seen(segments: &[Segment]) -> Vec<u32> {
+    let mut seen = Vec::new();
+    for s in segments {
+        if !seen.contains(&s.speaker) {
+            seen.push(s.speaker);
+        }
+    }
+    seen
+}
+
 pub fn speakers(segments: &[Segment]) -> usize {
     let mut ids: Vec<u32> = segments.iter().map(|s| s.speaker).collect();
     ids.sort();
