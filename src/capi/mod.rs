@@ -648,6 +648,7 @@ pub unsafe extern "C" fn vf_session_poll_refined_segments(
     out_count: *mut usize,
 ) -> vf_status {
     with_session("vf_session_poll_refined_segments", session, |s| {
+        // Refused without "refine" even when `capacity` is 0 and nothing would be taken.
         s.pending_refined_segments()?;
         // SAFETY: forwarded from this function's contract.
         unsafe { copy_segments(out, capacity, out_count, || s.next_refined_segment()) }

@@ -35,7 +35,7 @@ pub struct Clustering {
     pub centroids: Vec<Vec<f32>>,
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 

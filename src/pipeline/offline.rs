@@ -8,7 +8,7 @@ use pathfinding::prelude::{kuhn_munkres_min, Matrix};
 
 use super::aggregator::Aggregator;
 use super::binarize::{keep_loudest, BinarizeSettings, Binarizer};
-use super::clustering::{cluster, ClusterSettings, Clustering};
+use super::clustering::{cluster, dot, ClusterSettings, Clustering};
 use super::recording::{RecordedLocal, Recording};
 use super::segment::Segment;
 
@@ -137,12 +137,7 @@ fn constrained_labels(
     let costs = Matrix::from_fn(rows.len(), speakers, |(r, c)| {
         let item = locals[rows[r]].voiceprint.unwrap_or_default();
         let v = &recording.voiceprints()[item * dim..(item + 1) * dim];
-        let similarity: f32 = v
-            .iter()
-            .zip(&clustering.centroids[c])
-            .map(|(a, b)| a * b)
-            .sum();
-        ((1.0 - similarity) * COST_SCALE) as i64
+        ((1.0 - dot(v, &clustering.centroids[c])) * COST_SCALE) as i64
     });
     let (_, columns) = kuhn_munkres_min(&costs);
     for (r, &c) in columns.iter().enumerate() {

@@ -91,19 +91,19 @@ impl Recording {
     }
 
     /// Keeps window `a` (local speakers already in their continuity slots).
+    /// `active[k]`: slot `k` speaks in the window (above `tau` somewhere);
     /// `continues[k]`: slot `k` continues the previous window's voice (see `continuity`);
     /// `voiceprint(k)`: slot `k`'s voiceprint, if it got one.
     pub fn record<'v>(
         &mut self,
         a: &LocalActivity,
         tau: f32,
+        active: &[bool],
         continues: &[bool],
         voiceprint: impl Fn(usize) -> Option<&'v [f32]>,
     ) {
         debug_assert_eq!(a.speakers, self.speakers);
-        let active: Vec<bool> = (0..a.speakers)
-            .map(|k| (0..a.frames).any(|f| a.get(f, k) > tau))
-            .collect();
+        debug_assert_eq!(active.len(), a.speakers);
         let any = active.iter().any(|&x| x);
         reserve(&mut self.windows, 1);
         self.windows.push(WindowRecord {
@@ -228,16 +228,27 @@ mod tests {
         let b = [0.0f32, 1.0];
         // Slot 0 speaks in every frame of both windows (the second starts one frame
         // later); slot 1 only in the first, and has no voiceprint in the second.
-        r.record(&window(0, &[[1.0, 1.0]; 4]), 0.5, &[false, false], |k| {
-            Some(if k == 0 { &a[..] } else { &b[..] })
-        });
+        r.record(
+            &window(0, &[[1.0, 1.0]; 4]),
+            0.5,
+            &[true, true],
+            &[false, false],
+            |k| Some(if k == 0 { &a[..] } else { &b[..] }),
+        );
         r.record(
             &window(1, &[[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]),
             0.5,
             &[true, false],
+            &[true, false],
             |k| (k == 0).then_some(&a[..]),
         );
-        r.record(&window(2, &[[0.0, 0.0]; 4]), 0.5, &[false, false], |_| None);
+        r.record(
+            &window(2, &[[0.0, 0.0]; 4]),
+            0.5,
+            &[false, false],
+            &[false, false],
+            |_| None,
+        );
         assert_eq!(r.windows(), 3);
         assert_eq!(r.voiceprints(), &[1.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
         // 4 frames each in the first window, then the one new frame of the second.
@@ -276,7 +287,7 @@ mod tests {
         let windows = 3 * 7200;
         for w in 0..windows {
             a.first_frame = w as i64 * 29;
-            r.record(&a, 0.5, &[true; 3], |_| Some(&voiceprint[..]));
+            r.record(&a, 0.5, &[true; 3], &[true; 3], |_| Some(&voiceprint[..]));
         }
         let bytes = r.bytes();
         let per_window = frames * speakers + 16 + 8 * speakers + speakers * (4 * dim + 4);

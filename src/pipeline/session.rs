@@ -1,9 +1,8 @@
 //! One audio stream: push audio as it arrives, poll final segments, flush at the end.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
-
-use std::collections::VecDeque;
 
 use super::aggregator::Aggregator;
 use super::binarize::{keep_loudest, BinarizeSettings, Binarizer};
@@ -486,6 +485,7 @@ impl Session {
             recording.record(
                 &self.activity,
                 self.config.tau_active(),
+                &voiceprints.active,
                 &self.continued,
                 |k| observations[k].embedding,
             );
