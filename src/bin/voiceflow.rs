@@ -143,12 +143,8 @@ impl EngineArgs {
         if self.num_speakers.is_some() {
             c.num_speakers = self.num_speakers;
         }
-        if let Some(v) = self.min_speakers {
-            c.min_speakers = v;
-        }
-        if let Some(v) = self.max_speakers {
-            c.max_speakers = v;
-        }
+        c.min_speakers = self.min_speakers.or(c.min_speakers);
+        c.max_speakers = self.max_speakers.or(c.max_speakers);
         Ok(c)
     }
 
