@@ -51,37 +51,37 @@ impl Progress {
         .with_key("speed", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
             let _ = w.write_str(&speed(s.per_sec()));
         });
-        let bar = ProgressBar::with_draw_target(Some(0), target)
+        let length = millis(total, samples_per_second);
+        let bar = ProgressBar::with_draw_target(Some(length), target)
             .with_style(style)
             .with_prefix(what)
             // An early return (an error, a closed pipe) must not leave a stale bar above
             // the error message.
             .with_finish(ProgressFinish::AndClear);
-        let progress = Progress {
+        Progress {
             bar,
             samples_per_second,
             pushed: 0,
-        };
-        progress.bar.set_length(progress.millis(total));
-        progress
-    }
-
-    /// Milliseconds of audio in `samples` interleaved samples.
-    fn millis(&self, samples: u64) -> u64 {
-        (u128::from(samples) * 1000 / u128::from(self.samples_per_second)) as u64
+        }
     }
 
     /// Counts `samples` more interleaved samples as pushed. The position is derived from
     /// the running total, so that no rounding accumulates and the end is the length.
     pub fn advance(&mut self, samples: usize) {
         self.pushed += samples as u64;
-        self.bar.set_position(self.millis(self.pushed));
+        self.bar
+            .set_position(millis(self.pushed, self.samples_per_second));
     }
 
     /// Runs `f` (which writes to the terminal) with the bar cleared, then redraws it.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         self.bar.suspend(f)
     }
+}
+
+/// Milliseconds of audio in `samples` interleaved samples.
+fn millis(samples: u64, samples_per_second: u64) -> u64 {
+    (u128::from(samples) * 1000 / u128::from(samples_per_second)) as u64
 }
 
 /// `m:ss` (or `h:mm:ss`) of a position in milliseconds.
