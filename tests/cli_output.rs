@@ -124,6 +124,7 @@ fn a_full_disk_is_one_line_and_exit_1() {
         diarize(&[]),
         diarize(&["--format", "json"]),
         voiceflow(&["bench", &wav, "--extra-sessions", "0"]),
+        voiceflow(&["diarize", "--help"]),
     ];
     for mut cmd in runs {
         let out = cmd.stdout(full()).output().unwrap();

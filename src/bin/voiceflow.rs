@@ -190,7 +190,10 @@ impl EngineArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::clap_exit(&e),
+    };
     let show_progress = !cli.no_progress;
     let result = match cli.command {
         Command::Diarize {

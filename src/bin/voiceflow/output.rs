@@ -57,6 +57,16 @@ impl Failure {
     }
 }
 
+/// Prints clap's answer (help and version on stdout, usage errors on stderr) and gives its
+/// exit code; `Cli::parse` would do the same but ignore a failing stdout.
+pub fn clap_exit(e: &clap::Error) -> ExitCode {
+    match e.print() {
+        Err(io) if !e.use_stderr() => Failure::Output(io).exit(),
+        // A usage error stays a usage error (2) even if stderr cannot show it.
+        _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+    }
+}
+
 /// One `voiceflow: ...` line on stderr. A failing stderr is ignored: there is nobody left
 /// to tell, and `eprintln!` would panic instead.
 pub fn warn(message: fmt::Arguments) {
