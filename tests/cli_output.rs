@@ -42,10 +42,10 @@ fn short_wav() -> &'static Path {
     })
 }
 
-/// A path in Cargo's scratch folder for integration tests, unique to this test binary.
+/// A path in Cargo's scratch folder for integration tests (one fixed folder, so that
+/// runs overwrite rather than pile up; each test uses its own file names).
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli_output-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_output");
     fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
