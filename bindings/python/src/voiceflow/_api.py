@@ -174,10 +174,9 @@ class Session(_Handle):
         super().__init__(handle, _lib.vf_session_destroy, "Session")
         self._lock = threading.Lock()
 
-    def push(
-        self, samples: Any, sample_rate: int = 16000, channels: int | None = None
-    ) -> None:
-        """Pushes interleaved samples at ``sample_rate`` Hz.
+    def push(self, samples: Any, sample_rate: int, channels: int | None = None) -> None:
+        """Pushes interleaved samples at ``sample_rate`` Hz (8000..192000, resampled by the
+        library). Required: a wrongly assumed rate would give wrong segments, no error.
 
         ``samples``: a float32 or int16 numpy array (passed without copying when
         C-contiguous and native-endian; other float dtypes are converted to float32), a
