@@ -303,7 +303,7 @@ nightly:
 # cargo-fuzz (libFuzzer), pinned, installed once into the git-ignored set-up folder.
 CARGO_TOOLS := $(VF_HOME)/cargo-tools
 CARGO_FUZZ_VERSION := 0.13.1
-FUZZ_TARGETS := capi_session segment_writers wav_reader model_metadata
+FUZZ_TARGETS := capi_session segment_writers audio_decoder model_metadata
 FUZZ_SECONDS ?= 600
 FUZZ_TEST_SECONDS ?= 15
 FUZZ_WORK := target/fuzz-corpus

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use voiceflow::audio::read_wav;
+use voiceflow::audio::read_audio;
 use voiceflow::{Config, Model, ModelOptions, Segment, Session};
 
 /// Flatness required of resident memory after warm-up.
@@ -139,7 +139,7 @@ fn main() {
 
 fn run() -> Result<bool, String> {
     let options = parse_options()?;
-    let audio = read_wav(&options.wav).map_err(|e| e.to_string())?;
+    let audio = read_audio(&options.wav).map_err(|e| e.to_string())?;
     let channels = usize::from(audio.channels.max(1));
     let rate = audio.sample_rate;
     let model = Arc::new(Model::open(&ModelOptions::default()).map_err(|e| e.to_string())?);

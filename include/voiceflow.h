@@ -106,6 +106,11 @@
 #define MAX_THREADS 64
 
 /**
+ * A decoded audio file: interleaved samples in -1..1 with their rate and channel count.
+ */
+typedef struct vf_audio vf_audio;
+
+/**
  * Settings for new sessions. Every field has a default; see `vf_config_set_float`.
  */
 typedef struct vf_config vf_config;
@@ -465,6 +470,65 @@ vf_status vf_session_flush(struct vf_session *session);
  * Every pointer argument is NULL or valid as described above, for the call only.
  */
 void vf_session_destroy(struct vf_session *session);
+
+/**
+ * Decodes the audio file at `path` (UTF-8) into memory: WAV (8- to 32-bit PCM, 32/64-bit
+ * float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, and AAC or ALAC in
+ * MP4/M4A or MKV/WebM. The content decides the format; the extension only hints. Opus is
+ * not supported. A missing, empty, non-audio or undecodable file is `VF_ERR_IO`, and
+ * vf_last_error() names the file and what is supported. The samples keep the file's rate
+ * and channels: push them as they are, e.g.
+ * `vf_session_push_samples(s, vf_audio_samples(a), vf_audio_sample_count(a),
+ * vf_audio_sample_rate(a), vf_audio_channels(a))` (split files longer than
+ * VF_MAX_PUSH_SAMPLES into several pushes).
+ *
+ * On success `*out_audio` receives a new object that the caller owns and frees once with
+ * `vf_audio_free`; on failure it is left untouched. Thread-safe: it touches no shared
+ * state, and the object may be read from any thread.
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `out_audio` is NULL or a writable pointer;
+ * both only during the call.
+ */
+vf_status vf_audio_read_file(const char *path,
+                             struct vf_audio **out_audio);
+
+/**
+ * The interleaved samples of `audio`, `vf_audio_sample_count` of them. The pointer is
+ * owned by `audio` and valid until `vf_audio_free`; do not free it. NULL `audio`, or audio
+ * without samples, gives NULL.
+ * # Safety
+ * `audio` is NULL or a live object from `vf_audio_read_file`.
+ */
+const float *vf_audio_samples(const struct vf_audio *audio);
+
+/**
+ * Number of samples of `audio`, all channels counted (frames × channels); 0 for NULL.
+ * # Safety
+ * `audio` is NULL or a live object from `vf_audio_read_file`.
+ */
+size_t vf_audio_sample_count(const struct vf_audio *audio);
+
+/**
+ * Sample rate of `audio` in Hz, as stored in the file; 0 for NULL.
+ * # Safety
+ * `audio` is NULL or a live object from `vf_audio_read_file`.
+ */
+uint32_t vf_audio_sample_rate(const struct vf_audio *audio);
+
+/**
+ * Channel count of `audio` (its samples are interleaved); 0 for NULL.
+ * # Safety
+ * `audio` is NULL or a live object from `vf_audio_read_file`.
+ */
+uint32_t vf_audio_channels(const struct vf_audio *audio);
+
+/**
+ * Frees decoded audio and its samples. NULL is a no-op. Call once; pointers from
+ * `vf_audio_samples` die with it.
+ * # Safety
+ * `audio` is NULL or came from `vf_audio_read_file` and is not used afterwards.
+ */
+void vf_audio_free(struct vf_audio *audio);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -83,7 +83,7 @@ fn shared() -> &'static Shared {
             model as usize
         };
         let wav = repo.join("examples/data/conversation.wav");
-        let audio = voiceflow::audio::read_wav(&wav).expect("example audio");
+        let audio = voiceflow::audio::read_audio(&wav).expect("example audio");
         let speech = audio
             .samples
             .iter()

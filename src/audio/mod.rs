@@ -1,13 +1,13 @@
 //! Audio in: sample conversion, downmixing, resampling to 16 kHz, a bounded history, and
-//! WAV reading for the command-line tool.
+//! audio-file decoding for the command-line tool and the bindings.
 
+mod file;
 mod resample;
 mod ring;
-mod wav;
 
+pub use file::{decode_audio_bytes, read_audio, DecodedAudio, SUPPORTED_FORMATS};
 pub use resample::{StreamResampler, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 pub use ring::SampleRing;
-pub use wav::{read_wav, read_wav_from, WavAudio};
 
 /// Scale of 16-bit PCM: `i16::MIN` maps to -1.0.
 pub fn i16_to_f32(v: i16) -> f32 {

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use voiceflow::audio::{read_wav, WavAudio};
+use voiceflow::audio::{read_audio, DecodedAudio};
 use voiceflow::pipeline::{to_json, to_rttm, to_text};
 use voiceflow::{Config, Error, Mode, Model, ModelOptions, Segment, Session};
 
@@ -169,7 +169,7 @@ impl EngineArgs {
         Ok(Arc::new(model))
     }
 
-    fn chunk_frames(&self, audio: &WavAudio) -> usize {
+    fn chunk_frames(&self, audio: &DecodedAudio) -> usize {
         (audio.sample_rate as usize * self.chunk_ms.max(1) as usize / 1000).max(1)
     }
 }
@@ -199,7 +199,7 @@ fn main() -> ExitCode {
 }
 
 fn diarize(path: &Path, format: Format, engine: &EngineArgs) -> Result<(), Error> {
-    let audio = read_wav(path)?;
+    let audio = read_audio(path)?;
     let model = engine.open_model()?;
     let mut session = Session::new(model, engine.config(Mode::Offline)?)?;
     let channels = usize::from(audio.channels.max(1));
@@ -264,7 +264,7 @@ fn bench(
     engine: &EngineArgs,
 ) -> Result<(), Error> {
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let audio = read_wav(path)?;
+    let audio = read_audio(path)?;
     let (rss_start, _) = memory();
     let load_started = Instant::now();
     let model = engine.open_model()?;

@@ -12,6 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::audio::DecodedAudio;
 use crate::config::Config;
 use crate::error::{Error, Result, Status};
 use crate::models::{Model, ModelOptions};
@@ -105,6 +106,11 @@ pub struct vf_session {
     inner: Session,
     /// Set when a panic was caught inside a call on this session.
     poisoned: bool,
+}
+
+/// A decoded audio file: interleaved samples in -1..1 with their rate and channel count.
+pub struct vf_audio {
+    inner: DecodedAudio,
 }
 
 /// One final speaker turn.
@@ -716,6 +722,97 @@ pub unsafe extern "C" fn vf_session_destroy(session: *mut vf_session) {
     unsafe { free_handle(session) };
 }
 
+// ---------------------------------------------------------------------------------------
+// Audio files
+
+/// Decodes the audio file at `path` (UTF-8) into memory: WAV (8- to 32-bit PCM, 32/64-bit
+/// float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, and AAC or ALAC in
+/// MP4/M4A or MKV/WebM. The content decides the format; the extension only hints. Opus is
+/// not supported. A missing, empty, non-audio or undecodable file is `VF_ERR_IO`, and
+/// vf_last_error() names the file and what is supported. The samples keep the file's rate
+/// and channels: push them as they are, e.g.
+/// `vf_session_push_samples(s, vf_audio_samples(a), vf_audio_sample_count(a),
+/// vf_audio_sample_rate(a), vf_audio_channels(a))` (split files longer than
+/// VF_MAX_PUSH_SAMPLES into several pushes).
+///
+/// On success `*out_audio` receives a new object that the caller owns and frees once with
+/// `vf_audio_free`; on failure it is left untouched. Thread-safe: it touches no shared
+/// state, and the object may be read from any thread.
+/// # Safety
+/// `path` is NULL or a NUL-terminated string; `out_audio` is NULL or a writable pointer;
+/// both only during the call.
+#[no_mangle]
+pub unsafe extern "C" fn vf_audio_read_file(
+    path: *const c_char,
+    out_audio: *mut *mut vf_audio,
+) -> vf_status {
+    boundary("vf_audio_read_file", || {
+        let path = path_arg("path", path)?.ok_or_else(|| null("path"))?;
+        if out_audio.is_null() {
+            return Err(null("out_audio"));
+        }
+        let audio = Box::new(vf_audio {
+            inner: crate::audio::read_audio(&path)?,
+        });
+        // SAFETY: checked non-NULL; writable slot by contract.
+        unsafe { *out_audio = Box::into_raw(audio) };
+        Ok(())
+    })
+}
+
+/// Borrows `audio` for a getter; NULL reads as empty audio.
+fn audio_ref<'a>(audio: *const vf_audio) -> Option<&'a DecodedAudio> {
+    // SAFETY: NULL or, by contract, a live object from vf_audio_read_file.
+    unsafe { audio.as_ref() }.map(|a| &a.inner)
+}
+
+/// The interleaved samples of `audio`, `vf_audio_sample_count` of them. The pointer is
+/// owned by `audio` and valid until `vf_audio_free`; do not free it. NULL `audio`, or audio
+/// without samples, gives NULL.
+/// # Safety
+/// `audio` is NULL or a live object from `vf_audio_read_file`.
+#[no_mangle]
+pub unsafe extern "C" fn vf_audio_samples(audio: *const vf_audio) -> *const f32 {
+    match audio_ref(audio) {
+        Some(a) if !a.samples.is_empty() => a.samples.as_ptr(),
+        _ => std::ptr::null(),
+    }
+}
+
+/// Number of samples of `audio`, all channels counted (frames × channels); 0 for NULL.
+/// # Safety
+/// `audio` is NULL or a live object from `vf_audio_read_file`.
+#[no_mangle]
+pub unsafe extern "C" fn vf_audio_sample_count(audio: *const vf_audio) -> usize {
+    audio_ref(audio).map_or(0, |a| a.samples.len())
+}
+
+/// Sample rate of `audio` in Hz, as stored in the file; 0 for NULL.
+/// # Safety
+/// `audio` is NULL or a live object from `vf_audio_read_file`.
+#[no_mangle]
+pub unsafe extern "C" fn vf_audio_sample_rate(audio: *const vf_audio) -> u32 {
+    audio_ref(audio).map_or(0, |a| a.sample_rate)
+}
+
+/// Channel count of `audio` (its samples are interleaved); 0 for NULL.
+/// # Safety
+/// `audio` is NULL or a live object from `vf_audio_read_file`.
+#[no_mangle]
+pub unsafe extern "C" fn vf_audio_channels(audio: *const vf_audio) -> u32 {
+    audio_ref(audio).map_or(0, |a| u32::from(a.channels))
+}
+
+/// Frees decoded audio and its samples. NULL is a no-op. Call once; pointers from
+/// `vf_audio_samples` die with it.
+/// # Safety
+/// `audio` is NULL or came from `vf_audio_read_file` and is not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn vf_audio_free(audio: *mut vf_audio) {
+    // SAFETY: from vf_audio_read_file, freed once by contract.
+    unsafe { free_handle(audio) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,7 +924,7 @@ mod tests {
     fn example_audio() -> Vec<f32> {
         let wav =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/conversation.wav");
-        crate::audio::read_wav(&wav).unwrap().samples
+        crate::audio::read_audio(&wav).unwrap().samples
     }
 
     /// Streams `audio` in 1 s pushes, flushes and polls everything.
@@ -931,5 +1028,52 @@ mod tests {
         let status = boundary("test", || panic!("boom"));
         assert_eq!(status, VF_ERR_INTERNAL);
         assert!(last_error().contains("boom"));
+    }
+
+    #[test]
+    fn audio_files_are_read_through_the_abi() {
+        let wav =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/conversation.wav");
+        let path = CString::new(wav.to_str().unwrap()).unwrap();
+        let mut audio = std::ptr::null_mut();
+        assert_eq!(
+            unsafe { vf_audio_read_file(path.as_ptr(), &mut audio) },
+            VF_OK
+        );
+        let want = crate::audio::read_audio(&wav).unwrap();
+        unsafe {
+            assert_eq!(vf_audio_sample_rate(audio), want.sample_rate);
+            assert_eq!(vf_audio_channels(audio), u32::from(want.channels));
+            let samples =
+                std::slice::from_raw_parts(vf_audio_samples(audio), vf_audio_sample_count(audio));
+            assert!(samples == want.samples.as_slice());
+            vf_audio_free(audio);
+        }
+
+        // Failures leave the output untouched and say why.
+        let mut untouched = std::ptr::NonNull::<vf_audio>::dangling().as_ptr();
+        let missing = c"/nonexistent/talk.mp3";
+        assert_eq!(
+            unsafe { vf_audio_read_file(missing.as_ptr(), &mut untouched) },
+            VF_ERR_IO
+        );
+        assert_eq!(untouched, std::ptr::NonNull::dangling().as_ptr());
+        assert!(last_error().starts_with("vf_audio_read_file: /nonexistent/talk.mp3"));
+        assert_eq!(
+            unsafe { vf_audio_read_file(std::ptr::null(), &mut audio) },
+            VF_ERR_NULL_POINTER
+        );
+        assert_eq!(
+            unsafe { vf_audio_read_file(path.as_ptr(), std::ptr::null_mut()) },
+            VF_ERR_NULL_POINTER
+        );
+        // NULL reads as empty audio and frees as a no-op.
+        unsafe {
+            assert!(vf_audio_samples(std::ptr::null()).is_null());
+            assert_eq!(vf_audio_sample_count(std::ptr::null()), 0);
+            assert_eq!(vf_audio_sample_rate(std::ptr::null()), 0);
+            assert_eq!(vf_audio_channels(std::ptr::null()), 0);
+            vf_audio_free(std::ptr::null_mut());
+        }
     }
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use voiceflow::audio::read_wav;
+use voiceflow::audio::read_audio;
 use voiceflow::{Config, Model, ModelOptions, Segment, Session};
 
 pub fn repo() -> PathBuf {
@@ -31,7 +31,7 @@ pub fn model() -> Arc<Model> {
 
 /// The example conversation as 16 kHz mono samples.
 pub fn example_audio() -> Vec<f32> {
-    let wav = read_wav(&example_wav()).expect("example wav");
+    let wav = read_audio(&example_wav()).expect("example wav");
     assert_eq!((wav.sample_rate, wav.channels), (16_000, 1));
     wav.samples
 }

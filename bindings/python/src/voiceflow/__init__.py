@@ -2,9 +2,10 @@
 
     import voiceflow
 
+    samples, rate = voiceflow.read_audio("talk.mp3")   # WAV, FLAC, MP3, Ogg, M4A...
     with voiceflow.Model() as model, voiceflow.Session(model) as session:
-        for chunk in chunks:                      # numpy float32/int16, bytes or lists
-            session.push(chunk, sample_rate=16000)
+        for chunk in np.array_split(samples, 100):     # or audio as it arrives: numpy
+            session.push(chunk, sample_rate=rate)      # float32/int16, bytes or lists
             for seg in session.poll():
                 print(seg.start, seg.end, seg.speaker)
         for seg in session.flush():
@@ -22,6 +23,7 @@ that holds them, else the default models bundled in the package.
 from __future__ import annotations
 
 from . import _native
+from ._audio import read_audio
 from ._api import Config, Model, Segment, Session
 from ._errors import (
     AbiMismatchError,
@@ -76,4 +78,5 @@ __all__ = [
     "library_path",
     "load_runtime",
     "onnxruntime_package_library",
+    "read_audio",
 ]

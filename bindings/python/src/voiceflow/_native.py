@@ -82,6 +82,12 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "vf_session_pending_refined_segments": (_status, [_handle, POINTER(c_size_t)]),
     "vf_session_flush": (_status, [_handle]),
     "vf_session_destroy": (None, [_handle]),
+    "vf_audio_read_file": (_status, [c_char_p, _out_handle]),
+    "vf_audio_samples": (POINTER(ctypes.c_float), [_handle]),
+    "vf_audio_sample_count": (c_size_t, [_handle]),
+    "vf_audio_sample_rate": (c_uint32, [_handle]),
+    "vf_audio_channels": (c_uint32, [_handle]),
+    "vf_audio_free": (None, [_handle]),
 }
 
 
