@@ -20,7 +20,7 @@ MP3 := examples/data/conversation.mp3
 .PHONY: setup build demo test test-rust test-python test-c test-models header lint eval eval-oracle bench clean \
 	test-go test-java example-go example-java go-setup java-build \
 	install examples test-bindings-c example-c example-cpp \
-	test-python-bindings example-python test-same-answer \
+	test-python-bindings example-python test-same-answer test-readme \
 	setup-gpu test-cuda-feature test-gpu \
 	test-reliability test-threads tsan test-fuzz fuzz fuzz-build valgrind miri miri-resample soak nightly
 
@@ -41,7 +41,7 @@ demo: build
 ## tree, and the same-answer check across the five languages, and the short reliability
 ## checks (threads, TSan, fuzzing, Miri).
 test: setup lint test-rust test-cuda-feature test-c test-python test-models test-bindings-c \
-	test-python-bindings test-go test-java test-same-answer test-reliability
+	test-python-bindings test-go test-java test-same-answer test-readme test-reliability
 	@echo "voiceflow: all test suites passed"
 
 lint:
@@ -49,7 +49,7 @@ lint:
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy --release --all-targets --features eval-oracle -- -D warnings
-	$(VF_HOME)/venv/bin/ruff check scripts models bindings examples/python tests/bindings
+	$(VF_HOME)/venv/bin/ruff check scripts models bindings examples/python tests/bindings tests/readme
 
 test-rust: setup
 	cargo test --release
@@ -255,6 +255,10 @@ $(PY_WHEELHOUSE)/.stamp: bindings/python/requirements-wheelhouse.txt | setup
 
 test-python-bindings: build $(PY_WHEELHOUSE)/.stamp
 	VOICEFLOW_WHEELHOUSE=$(PY_WHEELHOUSE) $(PY_BINDINGS_ENV) $(PY) -m pytest -q bindings/python/tests
+
+## The README's marked snippets (CLI lines, C, C++, Python, Go, Java programs), as printed.
+test-readme: build go-setup java-build
+	$(PY) -m pytest -q tests/readme
 
 example-python:
 	@$(MAKE) -s --no-print-directory build >&2

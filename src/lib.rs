@@ -34,6 +34,11 @@ pub mod pipeline;
 pub mod runtime;
 
 pub use config::{Config, Mode};
+
+// The README's Rust snippet runs as a doctest (the other snippets: `make test-readme`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use error::{Error, Result, Status};
 pub use models::{Model, ModelOptions};
 pub use pipeline::{Segment, Session, SessionStats};

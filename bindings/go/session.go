@@ -64,7 +64,8 @@ func NewSession(model *Model, cfg *Config) (*Session, error) {
 
 // PushFloat32 pushes interleaved samples in -1..1 at sampleRate Hz (8000..192000, the
 // same for the whole stream) with channels channels (1..32, averaged to mono).
-// len(samples) must be a multiple of channels; an empty slice is a no-op. A rejected
+// len(samples) must be a multiple of channels; an empty slice pushes nothing and is
+// checked like any push (so it too is ErrInvalidState after Flush). A rejected
 // push (ErrInvalidAudio, ErrUnsupportedSampleRate, ErrInvalidState after Flush, ...)
 // consumes nothing and the session stays usable. A ModeOffline or refining session
 // refuses a push that would take the stream past its "max_offline_audio" seconds with

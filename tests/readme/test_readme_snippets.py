@@ -4,9 +4,9 @@ A marker sits on the line before a fenced block. Kinds:
 - `shell`: each line is a command run with bash from the repository root.
 - `c`, `cpp`, `python`, `go`, `java`: a whole program, written to a scratch folder
   (`app.c`, `app.cpp`, `app.py`, `main.go` in a module, `Diarize.java`). The `shell`
-  snippet right after a `c`/`cpp` program is its build line, run in that folder
+  snippet right after a `c`/`cpp` program builds and runs it, as printed, in that folder
   (which links `include`, `target` and `examples` back to the repository). Each program
-  is run on the example conversation as MP3 and must print `start end speaker` lines.
+  runs on the example conversation as MP3 and must print `start end speaker` lines.
 The Rust snippet is a doctest (`src/lib.rs` includes the README), so `cargo test` runs it.
 """
 
@@ -39,7 +39,11 @@ def program(kind: str) -> tuple[str, str | None]:
     at = [i for i, (k, _) in enumerate(marked) if k == kind]
     assert len(at) == 1, f"README.md has {len(at)} `{kind}` snippets, want 1"
     i = at[0]
-    build = marked[i + 1][1] if i + 1 < len(marked) and marked[i + 1][0] == "shell" else None
+    build = (
+        marked[i + 1][1]
+        if i + 1 < len(marked) and marked[i + 1][0] == "shell"
+        else None
+    )
     return marked[i][1], build
 
 
@@ -84,7 +88,9 @@ def check_segments(output: str) -> None:
 
 def test_shell_lines_run_from_the_repository_root():
     builds = {program(kind)[1] for kind in ("c", "cpp")}
-    commands = [body for kind, body in snippets() if kind == "shell" and body not in builds]
+    commands = [
+        body for kind, body in snippets() if kind == "shell" and body not in builds
+    ]
     assert commands
     for body in commands:
         for line in body.splitlines():
@@ -94,13 +100,14 @@ def test_shell_lines_run_from_the_repository_root():
 
 
 @pytest.mark.parametrize("kind,source", [("c", "app.c"), ("cpp", "app.cpp")])
-def test_c_and_cpp_programs_build_with_the_printed_line_and_run(tmp_path, kind, source):
+def test_c_and_cpp_programs_build_and_run_with_the_printed_lines(
+    tmp_path, kind, source
+):
     code, build = program(kind)
     assert build, f"the {kind} program needs its build line right after it"
     folder = scratch(tmp_path)
     (folder / source).write_text(code + "\n")
-    run(build, folder)
-    check_segments(run(["./app", AUDIO], folder))
+    check_segments(run(build, folder))
 
 
 def test_python_program(tmp_path):
@@ -131,7 +138,14 @@ def test_java_program(tmp_path):
     run(["javac", "-cp", str(jar), "-d", "classes", "Diarize.java"], folder)
     library_path = f"{ROOT / 'target' / 'java'}:{ROOT / 'target' / 'release'}"
     output = run(
-        ["java", f"-Djava.library.path={library_path}", "-cp", f"classes:{jar}", "Diarize", AUDIO],
+        [
+            "java",
+            f"-Djava.library.path={library_path}",
+            "-cp",
+            f"classes:{jar}",
+            "Diarize",
+            AUDIO,
+        ],
         folder,
     )
     check_segments(output)

@@ -338,7 +338,7 @@ JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionPushFloats(
     if (!check_array_range(env, samples, offset, length) || !check_format(env, rate, channels)) {
         return;
     }
-    if (length == 0) { /* no-op in the library, but it still checks state and format */
+    if (length == 0) { /* pushes nothing, but is checked like any push */
         ok_or_throw(env, vf_session_push_samples((vf_session *)from_handle(session), NULL, 0,
                                                  (uint32_t)rate, (uint32_t)channels));
         return;

@@ -17,8 +17,8 @@ import java.util.List;
  * 1..32 channels averaged to mono) at {@code sampleRate} Hz (8000..192000, the same for
  * the whole stream). A rejected push ({@link VoiceflowException#INVALID_AUDIO},
  * {@link VoiceflowException#UNSUPPORTED_SAMPLE_RATE}, {@link VoiceflowException#INVALID_STATE}
- * after flush, ...) consumes nothing and the session stays usable. An empty push is a
- * no-op. An offline or refining session refuses a push that would take the stream past its
+ * after flush, ...) consumes nothing and the session stays usable. An empty push consumes
+ * nothing and is checked like any other (so it too fails after flush). An offline or refining session refuses a push that would take the stream past its
  * "max_offline_audio" seconds with {@link VoiceflowException#LIMIT_REACHED}; {@link #flush()}
  * then gives the answer up to there.
  */
