@@ -176,11 +176,13 @@ def run(actors: list, jobs: list[Job], retries: int) -> tuple[list[dict], list[s
 
     for actor in actors:
         probe(actor)
-    while in_flight:
+    while True:
         while idle and queue:
             actor, job = idle.pop(), queue.popleft()
             job.attempts += 1
             in_flight[actor.diarize.remote(str(job.path))] = (actor, job)
+        if not in_flight:  # every job done, or no worker left for the rest
+            break
         [ref], _ = ray.wait(list(in_flight), num_returns=1)
         actor, job = in_flight.pop(ref)
         try:

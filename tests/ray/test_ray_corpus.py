@@ -155,17 +155,22 @@ def test_corpus_with_bad_files_and_a_killed_worker(cluster, corpus, tmp_path):
     assert "2 failed, 1 retried" in stdout
 
 
-def test_streaming_mode_and_settings_match_the_cli(cluster, corpus, tmp_path):
+def test_one_worker_streaming_mode_and_settings_match_the_cli(
+    cluster, corpus, tmp_path
+):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(corpus / "short.wav", folder / "short.wav")
+    shutil.copy(corpus / "short.wav", folder / "short copy.wav")
     out = tmp_path / "out"
-    args = ["--mode", "streaming", "--set", "latency=3", "--chunk-ms", "250"]
+    # One worker: it takes every file, one after the other, once it is up.
+    args = ["--workers", "1", "--mode", "streaming", "--set", "latency=3"]
+    args += ["--chunk-ms", "250"]
     process = run_example(folder, out, "--address", cluster.address, *args)
     _, summary = finish(process, out, 0)
-    assert summary["succeeded"] == 1 and summary["mode"] == "streaming"
-    # Two nodes of one CPU: a worker on each by default.
-    assert summary["workers"] == 2
+    assert summary["succeeded"] == 2 and summary["mode"] == "streaming"
+    assert summary["workers"] == 1
+    assert len({r["worker"] for r in summary["per_file"]}) == 1
     reference = harness.cli_rttm(
         folder / "short.wav",
         "--mode",
@@ -176,6 +181,8 @@ def test_streaming_mode_and_settings_match_the_cli(cluster, corpus, tmp_path):
         "250",
     )
     assert (out / "short.rttm").read_bytes() == reference
+    copy = (out / "short copy.rttm").read_bytes()
+    assert copy == reference.replace(b"SPEAKER short 1 ", b"SPEAKER short_copy 1 ")
     # The streaming answer is not the offline one on this file: the mode did reach the
     # workers.
     assert reference != harness.cli_rttm(folder / "short.wav")
@@ -191,7 +198,8 @@ def test_workers_that_cannot_start_fail_every_file(cluster, corpus, tmp_path):
         folder, out, "--address", cluster.address, "--segmentation", str(missing)
     )
     _, summary = finish(process, out, 1)
-    assert summary["succeeded"] == 0
+    # Two nodes of one CPU: a worker on each by default; neither starts.
+    assert summary["workers"] == 2 and summary["succeeded"] == 0
     [failure] = summary["failures"]
     assert failure["file"] == "short.wav"
     assert "no worker left" in failure["reason"] and "missing.onnx" in failure["reason"]
