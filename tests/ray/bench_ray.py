@@ -5,8 +5,10 @@ CLI: `voiceflow diarize FILE --format rttm --device cpu:1`, one file after the o
 inference thread; its wall time includes each process's start and model load, as a
 shell loop over an archive would. Ray: a local Ray with 1 and with 2 workers of one
 inference thread each; its wall time runs from the workers' start (model loads included)
-to the last RTTM. Both figures are audio seconds per wall second per core; the RTTMs of
-the two are also compared. Prints one line per run and a JSON report at the end.
+to the last RTTM. Both figures are audio seconds per wall second per core; beside them,
+audio seconds per CPU second (the CLI's processes; the Ray workers' time in their files,
+without their one model load), which other load on the machine does not skew. The RTTMs
+of the two are also compared. Prints one line per run and a JSON report at the end.
 
     python tests/ray/bench_ray.py [--files N] [--workers 1 2]
 """
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,7 +39,13 @@ def main() -> int:
 
     samples, rate = voiceflow.read_audio(harness.EXAMPLE_WAV)
     audio = args.files * len(samples) / rate
-    report: dict = {"files": args.files, "audio_seconds": audio}
+    # Other work on the machine takes cores from the runs: the load says how much.
+    report: dict = {
+        "files": args.files,
+        "audio_seconds": audio,
+        "cores": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0],
+    }
     with tempfile.TemporaryDirectory(prefix="vfbench-") as temp:
         corpus = Path(temp) / "corpus"
         corpus.mkdir()
@@ -43,13 +53,22 @@ def main() -> int:
             shutil.copy(harness.EXAMPLE_WAV, corpus / f"conversation_{i:02}.wav")
 
         started = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         expected = {
             p.stem: harness.cli_rttm(p, "--device", "cpu:1") for p in corpus.iterdir()
         }
         wall = time.perf_counter() - started
-        report["cli"] = {"wall_seconds": wall, "throughput_per_core": audio / wall}
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        report["cli"] = {
+            "wall_seconds": wall,
+            "throughput_per_core": audio / wall,
+            "cpu_seconds": cpu,
+            "audio_per_cpu_second": audio / cpu,
+        }
         print(
-            f"cli: {audio:.0f} s of audio in {wall:.1f} s, {audio / wall:.2f} per core"
+            f"cli: {audio:.0f} s of audio in {wall:.1f} s, {audio / wall:.2f} per core "
+            f"({audio / cpu:.2f} per CPU second)"
         )
 
         for workers in args.workers:
@@ -64,19 +83,24 @@ def main() -> int:
             )
             per_core = summary["throughput_per_core"]
             ratio = per_core / report["cli"]["throughput_per_core"]
+            per_cpu = audio / summary["cpu_seconds"]
             report[f"ray_{workers}_workers"] = {
                 "wall_seconds": summary["wall_seconds"],
                 "throughput_per_core": per_core,
                 "vs_cli": ratio,
+                "cpu_seconds": summary["cpu_seconds"],
+                "audio_per_cpu_second": per_cpu,
                 "same_rttm_as_cli": same,
             }
             print(
                 f"ray, {workers} worker(s): {summary['wall_seconds']:.1f} s, "
-                f"{per_core:.2f} per core ({ratio:.0%} of the CLI's), same RTTMs: {same}"
+                f"{per_core:.2f} per core ({ratio:.0%} of the CLI's; "
+                f"{per_cpu:.2f} per CPU second), same RTTMs: {same}"
             )
             if not same:
                 print("bench-ray: the Ray RTTMs differ from the CLI's", file=sys.stderr)
                 return 1
+    report["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2))
     return 0
 
