@@ -148,7 +148,9 @@ def find_jobs(input_dir: Path, output_dir: Path) -> tuple[list[Job], list[dict]]
     jobs, clashes, taken = [], [], {}
     for path in paths:
         rel = path.relative_to(input_dir)
-        job = Job(path.resolve(), str(rel), output_dir / rel.with_suffix(".rttm"))
+        # Absolute for the workers, whose working folder is not ours; symlinks kept, as
+        # a shared mount may be reached through one on every node.
+        job = Job(path.absolute(), str(rel), output_dir / rel.with_suffix(".rttm"))
         if job.output in taken:
             reason = f"its RTTM would overwrite that of {taken[job.output]}"
             clashes.append(job.record("failed", reason=reason))
@@ -160,15 +162,17 @@ def find_jobs(input_dir: Path, output_dir: Path) -> tuple[list[Job], list[dict]]
 
 
 def first_line(e: BaseException) -> str:
-    return f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+    """The exception's type and first line: Ray's messages go on for a screen."""
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0] if lines else ''}"
 
 
 def run(actors: list, jobs: list[Job], retries: int) -> tuple[list[dict], list[str]]:
     """Keeps one file in flight per worker until every job has a result; returns the
-    per-file records and the reasons workers could not start."""
+    per-file records and why workers were lost (could not start, out of restarts)."""
     queue = collections.deque(jobs)
     records: list[dict] = []
-    start_errors: list[str] = []
+    lost: list[str] = []
     idle: list = []
     in_flight: dict = {}  # ObjectRef -> (actor, Job, or None for a readiness probe)
 
@@ -191,9 +195,10 @@ def run(actors: list, jobs: list[Job], retries: int) -> tuple[list[dict], list[s
         try:
             value = ray.get(ref)
         except ray.exceptions.RayActorError as e:
+            # The worker process died, in the middle of this file or while starting.
             reason = f"worker died ({first_line(e)})"
             if job is None:
-                start_errors.append(reason)
+                lost.append(reason)
                 continue
             job.retry_reasons.append(reason)
             if len(job.retry_reasons) > retries:
@@ -203,11 +208,17 @@ def run(actors: list, jobs: list[Job], retries: int) -> tuple[list[dict], list[s
             probe(actor)
             continue
         except ray.exceptions.RayError as e:
+            # Ray could not run the call although the process lives (its arguments or
+            # result were lost, say): a failure of that file, or of that worker.
+            if job is None:
+                lost.append(first_line(e))
+                ray.kill(actor)
+                continue
             value = {"status": "failed", "reason": first_line(e)}
         if job is None:
             where, error = value
             if error is not None:
-                start_errors.append(f"worker {where} could not start: {error}")
+                lost.append(f"worker {where} could not start: {error}")
                 ray.kill(actor)
                 continue
         elif value.pop("status") == "ok":
@@ -217,9 +228,9 @@ def run(actors: list, jobs: list[Job], retries: int) -> tuple[list[dict], list[s
         else:
             records.append(job.record("failed", **value))
         idle.append(actor)
-    last = start_errors[-1] if start_errors else "none was started"
+    last = lost[-1] if lost else "none was started"
     records += [job.record("failed", reason=f"no worker left: {last}") for job in queue]
-    return records, start_errors
+    return records, lost
 
 
 def parse_setting(text: str) -> tuple[str, float | str]:
@@ -246,7 +257,7 @@ def whole(minimum: int):
 
 def diarize_on_ray(args: argparse.Namespace, jobs: list[Job]) -> tuple:
     """Starts or joins Ray, runs the workers over the jobs; the number of workers, the
-    per-file records, the reasons workers could not start and the wall time."""
+    per-file records, why workers were lost and the wall time."""
     if args.address is None:
         cpus = None if args.workers is None else args.workers * args.threads
         # Nothing big travels through the object store (paths and RTTM text), so a
@@ -276,8 +287,8 @@ def diarize_on_ray(args: argparse.Namespace, jobs: list[Job]) -> tuple:
         actors = [
             remote.remote(model_args, settings, args.chunk_ms) for _ in range(workers)
         ]
-        records, start_errors = run(actors, jobs, args.retries)
-        return workers, records, start_errors, time.perf_counter() - started
+        records, lost = run(actors, jobs, args.retries)
+        return workers, records, lost, time.perf_counter() - started
     finally:
         ray.shutdown()
 
@@ -349,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ray prints worker deaths and the workers' output on stdout: they go to stderr with
     # its other log lines, and stdout carries the one line of the result.
     with contextlib.redirect_stdout(sys.stderr):
-        workers, records, start_errors, wall = diarize_on_ray(args, jobs)
+        workers, records, lost, wall = diarize_on_ray(args, jobs)
 
     records = sorted(records + clashes, key=lambda r: r["file"])
     done = [r for r in records if r["status"] == "ok"]
@@ -379,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         # Audio seconds per wall second per worker CPU; the wall time runs from the
         # workers' start (model loading included) to the last RTTM written.
         "throughput_per_core": audio / wall / cpus,
-        "worker_start_failures": start_errors,
+        "workers_lost": lost,
         "failures": failures,
         "per_file": records,
     }

@@ -32,10 +32,11 @@ def set_environment() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join([src, *filter(None, paths)])
     if src not in sys.path:
         sys.path.insert(0, src)
+    # No usage report to Ray's servers, which a test has no business calling.
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 
 
-def cut(dst: Path, seconds: float, stereo: bool = False) -> Path:
+def cut(dst: Path, seconds: float, stereo: bool = False) -> None:
     """The first `seconds` of the example conversation; stereo: a second channel at half
     the level, so the two channels differ and the downmix is exercised."""
     with wave.open(str(EXAMPLE_WAV), "rb") as r:
@@ -48,7 +49,6 @@ def cut(dst: Path, seconds: float, stereo: bool = False) -> Path:
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(pcm.tobytes())
-    return dst
 
 
 def cli_rttm(path: Path, *args: str) -> bytes:
