@@ -13,6 +13,9 @@ ORT_LIB := $(VF_HOME)/onnxruntime/libonnxruntime.so
 # The audio of the example-<language> targets. They print nothing but the segments on
 # stdout (build output goes to stderr), so the languages can be compared byte for byte.
 FILE ?= examples/data/conversation.wav
+# The same conversation as a 24 kb/s MP3: every example reads it through the library's
+# decoder, and the languages must agree on it too.
+MP3 := examples/data/conversation.mp3
 
 .PHONY: setup build demo test test-rust test-python test-c test-models header lint eval eval-oracle bench clean \
 	test-go test-java example-go example-java go-setup java-build \
@@ -123,16 +126,18 @@ GO_EXAMPLE := target/go/diarize_file
 go-setup:
 	@bash scripts/setup_go.sh
 
-$(GO_EXAMPLE): go-setup build $(wildcard bindings/go/*.go bindings/go/wavfile/*.go examples/go/diarize_file/*.go)
+$(GO_EXAMPLE): go-setup build $(wildcard bindings/go/*.go examples/go/diarize_file/*.go)
 	cd examples/go && $(GO_ENV) go build -o $(CURDIR)/$(GO_EXAMPLE) ./diarize_file
 
-## Go: gofmt, go vet, go test -race (errors, empty slices, chunking, goroutines), example.
+## Go: gofmt, go vet, go test -race (errors, empty slices, chunking, goroutines, audio
+## files), the example (and on the MP3 the C example's answer).
 test-go: go-setup build $(GO_EXAMPLE)
 	@unformatted=$$(gofmt -l bindings/go examples/go); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	cd bindings/go && $(GO_ENV) go vet ./... && $(GO_ENV) go test -race -count=1 ./...
 	cd examples/go && $(GO_ENV) go vet ./...
 	VOICEFLOW_HOME=$(VF_HOME) $(GO_EXAMPLE) examples/data/conversation.wav > /dev/null
+	bash tests/bindings/same_answer.sh $(MP3) go
 
 ## make example-go FILE=meeting.wav: the Go example (same output as the other languages).
 example-go:
@@ -168,7 +173,8 @@ java-build: $(JAVA_JAR) $(JNI_LIB)
 		examples/java/DiarizeFile.java
 
 ## Java: the binding's tests (exit non-zero on any failed check) and the example, both
-## under -Xcheck:jni, whose warnings (JNI misuse that does not crash) also fail the target.
+## under -Xcheck:jni, whose warnings (JNI misuse that does not crash) also fail the target;
+## then the example on the MP3 must give the C example's answer.
 test-java: build java-build
 	set -o pipefail; $(JAVA_RUN) -Xcheck:jni -cp $(JAVA_JAR):$(JAVA_OUT)/test-classes \
 		ai.voiceflow.VoiceflowTest examples/data/conversation.wav 2>&1 | tee $(JAVA_OUT)/test.log
@@ -176,6 +182,7 @@ test-java: build java-build
 		examples/data/conversation.wav 2>&1 >/dev/null | tee -a $(JAVA_OUT)/test.log
 	@if grep -n "WARNING in native method\|JNI warning\|FATAL ERROR in native method" \
 		$(JAVA_OUT)/test.log; then echo "test-java: -Xcheck:jni reported JNI misuse"; exit 1; fi
+	bash tests/bindings/same_answer.sh $(MP3) java
 
 ## make example-java FILE=meeting.wav: the Java example (same output as the other languages).
 example-java:
@@ -214,7 +221,8 @@ example-cpp:
 
 # C++ wrapper tests (C++17, C++20, and C++20 under ASan/UBSan/LSan), the examples' WAV
 # reader (truncated and corrupted files, under ASan/UBSan), the C and C++ examples (same
-# segments; the live-like stream too), and the install tree built with pkg-config and CMake.
+# segments, on the MP3 too; the live-like stream too), and the install tree built with
+# pkg-config and CMake.
 test-bindings-c: examples
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
 	$(CXX) -std=c++20 $(C_WARN) -Iinclude -fsyntax-only -x c++ include/voiceflow.hpp
@@ -228,7 +236,7 @@ test-bindings-c: examples
 	$(CC) -std=c11 $(C_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		tests/c/test_wav_reader.c -o $(EX_DIR)/test_wav_reader
 	$(ASAN_ENV) $(EX_DIR)/test_wav_reader $(EX_DIR)/wav_reader_scratch.wav
-	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_examples.sh $(EX_DIR) $(FILE)
+	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_examples.sh $(EX_DIR) $(FILE) $(MP3)
 	VOICEFLOW_HOME=$(VF_HOME) bash tests/bindings/test_install.sh $(EX_DIR)/expected.txt $(FILE)
 
 # Python bindings (bindings/python): tests in the set-up venv against target/release, plus
@@ -269,9 +277,11 @@ test-ray: build $(RAY_VENV)/.stamp
 bench-ray: build $(RAY_VENV)/.stamp
 	$(PY_BINDINGS_ENV) $(RAY_VENV)/bin/python tests/ray/bench_ray.py
 
-## The same file through C, C++, Python, Go and Java must give identical segments.
+## The same file through C, C++, Python, Go and Java must give identical segments (and
+## the same again on the MP3).
 test-same-answer: build
 	bash tests/bindings/same_answer.sh $(FILE)
+	bash tests/bindings/same_answer.sh $(MP3)
 
 # ---------------------------------------------------------------------------------------
 # Reliability (README, sections Guarantees and Reliability): threads under ThreadSanitizer,

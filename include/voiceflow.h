@@ -344,13 +344,18 @@ void vf_config_free(struct vf_config *config);
  * "min_duration_off", "min_new_speaker_speech", "embedding_interval",
  * "max_embedding_speech", "cluster_threshold" (offline clustering distance; unset: that
  * of "delta_new"), "max_offline_audio" (most seconds an offline or refining
- * session takes, default and maximum 86400), the whole numbers "num_speakers"
- * (0 = unknown), "min_speakers", "max_speakers", and the switches "mode"
+ * session takes, default and maximum 86400), the speaker-count hints "num_speakers"
+ * (exact), "min_speakers" and "max_speakers" (whole numbers in 1..=64; 0 removes the
+ * hint; an exact count must lie within the bounds given), and the switches "mode"
  * (`VF_MODE_STREAMING` or `VF_MODE_OFFLINE`) and "refine" (0 or 1: a streaming session
  * also produces the offline answer at flush, see `vf_session_poll_refined_segments`).
  * Defaults and meanings: README, section Configuration.
- * An unknown key is `VF_ERR_INVALID_ARGUMENT`; out-of-range values are reported by
- * `vf_session_create` as `VF_ERR_INVALID_CONFIG`. `key` is borrowed for the call only.
+ * A value the key can never take (an unknown key, a speaker count that is not a whole
+ * number in 0..=64, a "mode" or "refine" other than 0 or 1) is `VF_ERR_INVALID_ARGUMENT`
+ * here and changes nothing. Other out-of-range values, and settings that contradict each
+ * other (e.g. "num_speakers" 3 with "max_speakers" 2), are reported by
+ * `vf_session_create` as `VF_ERR_INVALID_CONFIG`. Every message shows the value given.
+ * `key` is borrowed for the call only.
  * # Safety
  * Every pointer argument is NULL or valid as described above, for the call only.
  */
@@ -382,7 +387,9 @@ vf_status vf_session_create(const struct vf_model *model,
  * and the session stays usable. An offline or refining session refuses a push that would
  * take the stream past its "max_offline_audio" with `VF_ERR_LIMIT_REACHED` (nothing
  * consumed; flush it for the answer up to there).
- * `count == 0` is a no-op (`samples` may then be NULL). `samples` is borrowed for the
+ * A push of `count == 0` consumes nothing and is checked like any other push: after
+ * flush it is `VF_ERR_INVALID_STATE`, with a bad rate or channel count the same error
+ * as above, else `VF_OK` (`samples` may then be NULL). `samples` is borrowed for the
  * call only.
  * # Safety
  * Every pointer argument is NULL or valid as described above, for the call only.

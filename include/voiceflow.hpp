@@ -11,6 +11,10 @@
 //   voiceflow::Session offline(model, voiceflow::Config().set_mode(voiceflow::Mode::Offline));
 //   voiceflow::Session refining(model, voiceflow::Config().set_refine(true));
 //
+//   // Any common audio file (WAV, FLAC, MP3, Ogg Vorbis, M4A, ...), decoded by the library:
+//   const voiceflow::Audio audio = voiceflow::read_audio("meeting.mp3");
+//   session.push(audio.samples, audio.sample_rate, audio.channels);
+//
 // - Every failing call throws voiceflow::Error, which carries the vf_status code (as
 //   voiceflow::Status) and the detailed vf_last_error() message.
 // - Model, Config and Session own their C handle: move-only, freed by the destructor.
@@ -126,6 +130,9 @@ struct ConfigFree {
 };
 struct SessionDestroy {
     void operator()(vf_session *session) const noexcept { vf_session_destroy(session); }
+};
+struct AudioFree {
+    void operator()(vf_audio *audio) const noexcept { vf_audio_free(audio); }
 };
 
 } // namespace detail
@@ -382,6 +389,35 @@ private:
 
     std::unique_ptr<vf_session, detail::SessionDestroy> handle_;
 };
+
+/// A decoded audio file (read_audio): interleaved samples in -1..1 at the file's own rate
+/// and channel count. A plain value: the samples are copied out of the library's object.
+struct Audio {
+    std::vector<float> samples; ///< interleaved, frames() * channels values
+    std::uint32_t sample_rate = 0;
+    std::uint32_t channels = 0;
+
+    /// Samples per channel.
+    std::size_t frames() const noexcept { return channels == 0 ? 0 : samples.size() / channels; }
+};
+
+/// Decodes the audio file at `path` (UTF-8) with the library's own decoders
+/// (vf_audio_read_file), so C++ reads what the CLI and every binding read: WAV (8- to
+/// 32-bit PCM, 32/64-bit float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis,
+/// and AAC or ALAC in MP4/M4A or MKV/WebM; the content decides, not the extension. Opus is
+/// not supported. A missing, empty, non-audio or undecodable file throws Status::Io,
+/// whose message names the file and the supported formats.
+inline Audio read_audio(const std::string &path) {
+    vf_audio *raw = nullptr;
+    detail::check(vf_audio_read_file(detail::c_str_checked(path, "the audio path"), &raw));
+    const std::unique_ptr<vf_audio, detail::AudioFree> owned(raw);
+    Audio audio;
+    const float *samples = vf_audio_samples(raw);
+    audio.samples.assign(samples, samples + vf_audio_sample_count(raw));
+    audio.sample_rate = vf_audio_sample_rate(raw);
+    audio.channels = vf_audio_channels(raw);
+    return audio;
+}
 
 } // namespace voiceflow
 

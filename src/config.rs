@@ -7,6 +7,9 @@ use crate::models::contract::RecommendedSettings;
 /// Hard cap on global speakers per session; keeps tracker memory bounded.
 pub const MAX_SPEAKERS_LIMIT: u32 = 64;
 
+/// Upper bound of the number of speakers when no hint gives one.
+const DEFAULT_MAX_SPEAKERS: u32 = 20;
+
 // Engine defaults of the settings a segmentation model may recommend instead (tuned on
 // ami-dev for the silero VAD segmenter's probabilities). Not `pub`: cbindgen would put
 // them into the C header; `Config::default().onset()` etc. expose them.
@@ -64,13 +67,15 @@ pub struct Config {
     pub min_duration_on: f32,
     /// Gaps shorter than this inside one speaker's speech are filled.
     pub min_duration_off: f32,
-    /// Exact number of speakers, when known (sets min and max).
+    /// Exact number of speakers, when known. It must lie within `min_speakers` and
+    /// `max_speakers` when those are given too (a contradiction is refused).
     pub num_speakers: Option<u32>,
     /// Lower bound of the number of speakers (new speakers are created more readily
-    /// until it is reached).
-    pub min_speakers: u32,
+    /// until it is reached). `None`: 1.
+    pub min_speakers: Option<u32>,
     /// Upper bound of the number of speakers (past it, speech goes to the nearest one).
-    pub max_speakers: u32,
+    /// `None`: 20, or `min_speakers` if that is larger.
+    pub max_speakers: Option<u32>,
     /// A new speaker becomes final (gets a public id) only after this much speech; until
     /// then it can be merged into a close existing speaker. Guards against phantoms.
     pub min_new_speaker_speech: f32,
@@ -117,8 +122,8 @@ impl Default for Config {
             min_duration_on: 0.25,
             min_duration_off: 0.8,
             num_speakers: None,
-            min_speakers: 1,
-            max_speakers: 20,
+            min_speakers: None,
+            max_speakers: None,
             min_new_speaker_speech: 2.0,
             embedding_interval: 0.0,
             max_embedding_speech: 1.6,
@@ -204,7 +209,10 @@ impl Config {
         positive("latency", self.latency, 60.0)?;
         positive("vad_window", self.vad_window, 30.0)?;
         if self.vad_window < self.step {
-            return Err(Error::config("vad_window", "must be >= step"));
+            return Err(Error::config(
+                "vad_window",
+                format!("{} must be >= step {}", self.vad_window, self.step),
+            ));
         }
         unit("tau_active", self.tau_active())?;
         positive("delta_new", self.delta_new(), 2.0)?;
@@ -227,7 +235,10 @@ impl Config {
         if self.max_embedding_speech < self.min_embedding_speech {
             return Err(Error::config(
                 "max_embedding_speech",
-                "must be >= min_embedding_speech",
+                format!(
+                    "{} must be >= min_embedding_speech {}",
+                    self.max_embedding_speech, self.min_embedding_speech
+                ),
             ));
         }
         positive(
@@ -242,20 +253,38 @@ impl Config {
                  the refined result",
             ));
         }
-        let (min, max) = self.speaker_bounds();
-        if let Some(n) = self.num_speakers {
-            if n == 0 || n > MAX_SPEAKERS_LIMIT {
+        for (field, hint) in [
+            ("num_speakers", self.num_speakers),
+            ("min_speakers", self.min_speakers),
+            ("max_speakers", self.max_speakers),
+        ] {
+            if let Some(n) = hint.filter(|n| !(1..=MAX_SPEAKERS_LIMIT).contains(n)) {
                 return Err(Error::config(
-                    "num_speakers",
+                    field,
                     format!("{n} must be in 1..={MAX_SPEAKERS_LIMIT}"),
                 ));
             }
         }
-        if min == 0 || max > MAX_SPEAKERS_LIMIT || min > max {
-            return Err(Error::config(
-                "min_speakers",
-                format!("min_speakers {min} / max_speakers {max} must satisfy 1 <= min <= max <= {MAX_SPEAKERS_LIMIT}"),
-            ));
+        if let (Some(min), Some(max)) = (self.min_speakers, self.max_speakers) {
+            if min > max {
+                return Err(Error::config(
+                    "min_speakers",
+                    format!("{min} is more than max_speakers {max}"),
+                ));
+            }
+        }
+        if let Some(n) = self.num_speakers {
+            let below = self.min_speakers.filter(|&min| n < min).map(|v| ("min", v));
+            let above = self.max_speakers.filter(|&max| n > max).map(|v| ("max", v));
+            if let Some((bound, value)) = below.or(above) {
+                return Err(Error::config(
+                    "num_speakers",
+                    format!(
+                        "{n} contradicts {bound}_speakers {value}: an exact count must lie \
+                         within the bounds (or leave the bounds unset)"
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -285,15 +314,24 @@ impl Config {
         "max_offline_audio",
     ];
 
-    /// Sets a field by name (the C API's and the CLI's way in). Speaker counts are whole
-    /// numbers; `num_speakers` 0 means unknown. `mode` is 0 (streaming) or 1 (offline),
+    /// Sets a field by name (the C API's and the CLI's way in). The speaker counts
+    /// (`num_speakers`, `min_speakers`, `max_speakers`) are whole numbers in 1..=64, or 0
+    /// for no hint; anything else is refused here, naming the value, and changes nothing. `mode` is 0 (streaming) or 1 (offline),
     /// `refine` 0 or 1. Range checks happen in [`Config::validate`].
     pub fn set(&mut self, key: &str, value: f64) -> Result<()> {
-        let count = |v: f64| -> u32 {
-            if v.is_finite() && v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
-                v as u32
+        let count = |v: f64| -> Result<Option<u32>> {
+            if v == 0.0 {
+                Ok(None)
+            } else if v.fract() == 0.0 && (1.0..=f64::from(MAX_SPEAKERS_LIMIT)).contains(&v) {
+                Ok(Some(v as u32))
             } else {
-                u32::MAX // rejected by validate(), which names the field
+                Err(Error::new(
+                    crate::error::Status::InvalidArgument,
+                    format!(
+                        "config.{key}: {value} must be a whole number in \
+                         1..={MAX_SPEAKERS_LIMIT}, or 0 for no hint"
+                    ),
+                ))
             }
         };
         let v = value as f32;
@@ -310,9 +348,9 @@ impl Config {
             "min_duration_on" => self.min_duration_on = v,
             "min_duration_off" => self.min_duration_off = v,
             "min_new_speaker_speech" => self.min_new_speaker_speech = v,
-            "num_speakers" => self.num_speakers = (value != 0.0).then(|| count(value)),
-            "min_speakers" => self.min_speakers = count(value),
-            "max_speakers" => self.max_speakers = count(value),
+            "num_speakers" => self.num_speakers = count(value)?,
+            "min_speakers" => self.min_speakers = count(value)?,
+            "max_speakers" => self.max_speakers = count(value)?,
             "embedding_interval" => self.embedding_interval = v,
             "max_embedding_speech" => self.max_embedding_speech = v,
             "cluster_threshold" => self.cluster_threshold = Some(v),
@@ -349,11 +387,18 @@ impl Config {
         self.mode == Mode::Offline || self.refine
     }
 
-    /// Effective (min, max) number of speakers, with `num_speakers` taking precedence.
+    /// Effective (min, max) number of speakers: the exact count when given, else the
+    /// bounds, with the defaults for those not given.
     pub fn speaker_bounds(&self) -> (u32, u32) {
         match self.num_speakers {
             Some(n) => (n, n),
-            None => (self.min_speakers, self.max_speakers),
+            None => {
+                let min = self.min_speakers.unwrap_or(1);
+                (
+                    min,
+                    self.max_speakers.unwrap_or(DEFAULT_MAX_SPEAKERS.max(min)),
+                )
+            }
         }
     }
 }
@@ -382,10 +427,8 @@ mod tests {
             ("onset", 1.5),
             ("offset", 0.9),
             ("delta_new", -1.0),
-            ("num_speakers", 65.0),
             ("vad_window", 0.1),
             ("embedding_interval", -1.0),
-            ("min_speakers", 0.0),
             ("max_offline_audio", 0.0),
             ("max_offline_audio", 1e6),
         ];
@@ -394,13 +437,74 @@ mod tests {
             c.set(field, value).unwrap();
             let err = c.validate().unwrap_err();
             assert!(err.message().contains(field), "{field}: {}", err.message());
+            // The value given is in the message, as it was given.
+            let shown = format!("{}", value as f32);
+            assert!(err.message().contains(&shown), "{field}: {}", err.message());
         }
         let c = Config {
-            min_speakers: 5,
-            max_speakers: 2,
+            min_speakers: Some(5),
+            max_speakers: Some(2),
             ..Config::default()
         };
-        assert!(c.validate().unwrap_err().message().contains("min_speakers"));
+        let message = c.validate().unwrap_err().message().to_string();
+        assert!(
+            message.contains("min_speakers: 5") && message.contains("2"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn speaker_counts_must_be_whole_and_in_range_and_show_the_value() {
+        for key in ["num_speakers", "min_speakers", "max_speakers"] {
+            for value in [2.5, -1.0, f64::NAN, f64::INFINITY, 65.0, 1e12] {
+                let mut c = Config::default();
+                let err = c.set(key, value).unwrap_err();
+                assert_eq!(err.status(), crate::Status::InvalidArgument);
+                let message = err.message();
+                assert!(message.contains(key), "{message}");
+                assert!(message.contains(&format!("{value}")), "{message}");
+                assert!(!message.contains("4294967295"), "{message}");
+                assert_eq!(c, Config::default(), "a refused value changes nothing");
+            }
+            let mut c = Config::default();
+            c.set(key, 3.0).unwrap();
+            c.set(key, 0.0).unwrap();
+            assert_eq!(c, Config::default(), "0 removes the hint");
+        }
+    }
+
+    #[test]
+    fn contradicting_count_hints_are_refused() {
+        let mut c = Config::default();
+        c.set("num_speakers", 3.0).unwrap();
+        c.set("max_speakers", 2.0).unwrap();
+        let message = c.validate().unwrap_err().message().to_string();
+        assert!(
+            message.contains("num_speakers: 3 contradicts max_speakers 2"),
+            "{message}"
+        );
+        c.set("max_speakers", 0.0).unwrap();
+        c.set("min_speakers", 4.0).unwrap();
+        let message = c.validate().unwrap_err().message().to_string();
+        assert!(message.contains("contradicts min_speakers 4"), "{message}");
+        // Consistent hints are fine, and the exact count wins.
+        c.set("min_speakers", 2.0).unwrap();
+        c.set("max_speakers", 5.0).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.speaker_bounds(), (3, 3));
+        // An exact count above the default upper bound needs no max_speakers.
+        let c = Config {
+            num_speakers: Some(30),
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert_eq!(c.speaker_bounds(), (30, 30));
+        let c = Config {
+            min_speakers: Some(25),
+            ..Config::default()
+        };
+        assert_eq!(c.speaker_bounds(), (25, 25));
+        assert_eq!(Config::default().speaker_bounds(), (1, 20));
     }
 
     #[test]
@@ -415,8 +519,11 @@ mod tests {
         assert!(c.set("bogus", 1.0).unwrap_err().message().contains("bogus"));
         c.set("num_speakers", 0.0).unwrap();
         assert_eq!(c.num_speakers, None);
-        c.set("max_speakers", 2.5).unwrap();
-        assert!(c.validate().unwrap_err().message().contains("max_speakers"));
+        assert!(c
+            .set("max_speakers", 2.5)
+            .unwrap_err()
+            .message()
+            .contains("max_speakers: 2.5"));
         let mut c = Config::default();
         assert!(c.set("mode", 2.0).unwrap_err().message().contains("mode"));
         assert!(c
@@ -491,14 +598,5 @@ mod tests {
         })
         .validate()
         .unwrap();
-    }
-
-    #[test]
-    fn exact_count_overrides_bounds() {
-        let c = Config {
-            num_speakers: Some(3),
-            ..Config::default()
-        };
-        assert_eq!(c.speaker_bounds(), (3, 3));
     }
 }

@@ -117,7 +117,7 @@ fn speaker_count_hints_are_respected() {
         }
     }
     let config = Config {
-        max_speakers: 2,
+        max_speakers: Some(2),
         ..Config::default()
     };
     assert_eq!(

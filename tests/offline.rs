@@ -117,8 +117,8 @@ fn offline_count_hints_are_honoured_exactly() {
     }
     for (min, max, expect) in [(1, 2, 2), (1, 1, 1), (2, 20, 3), (3, 3, 3)] {
         let config = Config {
-            min_speakers: min,
-            max_speakers: max,
+            min_speakers: Some(min),
+            max_speakers: Some(max),
             ..offline()
         };
         let segments = diarize(model(), config, &audio, 16_000, 1, 16_000);

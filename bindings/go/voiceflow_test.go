@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	voiceflow "github.com/voiceflow/voiceflow/bindings/go"
-	"github.com/voiceflow/voiceflow/bindings/go/wavfile"
 )
 
 const conversation = "../../examples/data/conversation.wav"
@@ -33,14 +32,11 @@ func model(t *testing.T) *voiceflow.Model {
 
 func audio(t *testing.T) ([]int16, int) {
 	t.Helper()
-	pcm, rate, channels, err := wavfile.Read(conversation)
-	if err != nil {
-		t.Fatalf("%s: %v", conversation, err)
+	a := readAudio(t, conversation)
+	if a.SampleRate != 16000 || a.Channels != 1 || a.Frames() < 50*a.SampleRate {
+		t.Fatalf("%s: unexpected format %d Hz x %d, %d frames", conversation, a.SampleRate, a.Channels, a.Frames())
 	}
-	if rate != 16000 || channels != 1 || len(pcm) < 50*rate {
-		t.Fatalf("%s: unexpected format %d Hz x %d, %d samples", conversation, rate, channels, len(pcm))
-	}
-	return pcm, rate
+	return toInt16(a.Samples), a.SampleRate
 }
 
 func newSession(t *testing.T, cfg *voiceflow.Config) *voiceflow.Session {

@@ -1,16 +1,18 @@
 /*
- * Diarizes a WAV file and prints one line per speaker turn: "start end speaker".
+ * Diarizes an audio file and prints one line per speaker turn: "start end speaker".
  *
- *   diarize_file <file.wav>
+ *   diarize_file <audio file>
+ *
+ * The file is decoded by the library (vf_audio_read_file: WAV, FLAC, MP3, Ogg Vorbis,
+ * AAC/ALAC in M4A, AIFF, CAF), so this reads what the CLI and every binding read.
  *
  * This is the reference of the "same answer in every language" convention: default
- * models with one inference thread, default config, the audio pushed as 16-bit samples
- * (32-bit float files as float) in chunks of 100 ms, polling after every push; then
- * flush and poll until nothing is left. Only segments go to stdout; errors go to stderr
- * with vf_last_error() and a non-zero exit status.
+ * models with one inference thread, default config, the decoded samples pushed in chunks
+ * of 100 ms, polling after every push; then flush and poll until nothing is left. Only
+ * segments go to stdout; errors go to stderr with vf_last_error() and a non-zero exit
+ * status.
  */
 #include "voiceflow.h"
-#include "wav.h"
 
 #include <stdio.h>
 
@@ -31,23 +33,19 @@ static vf_status print_final_segments(vf_session *session) {
 }
 
 /* Pushes the whole file in 100 ms chunks, then flushes; prints segments as they come. */
-static vf_status diarize(vf_session *session, const wav_audio *audio) {
-    size_t chunk_frames = audio->sample_rate / 10, frame;
+static vf_status diarize(vf_session *session, const vf_audio *audio) {
+    const float *samples = vf_audio_samples(audio);
+    uint32_t rate = vf_audio_sample_rate(audio), channels = vf_audio_channels(audio);
+    size_t total = vf_audio_sample_count(audio) / channels; /* frames */
+    size_t chunk_frames = rate / 10, frame;
     vf_status st = VF_OK;
     if (chunk_frames == 0) {
         chunk_frames = 1; /* the library rejects such a rate; let it say so */
     }
-    for (frame = 0; frame < audio->frames && st == VF_OK; frame += chunk_frames) {
-        size_t frames = audio->frames - frame < chunk_frames ? audio->frames - frame
-                                                             : chunk_frames;
-        size_t offset = frame * audio->channels, count = frames * audio->channels;
-        if (audio->is_float) {
-            st = vf_session_push_samples(session, audio->pcm_f32 + offset, count,
-                                         audio->sample_rate, audio->channels);
-        } else {
-            st = vf_session_push_samples_i16(session, audio->pcm16 + offset, count,
-                                             audio->sample_rate, audio->channels);
-        }
+    for (frame = 0; frame < total && st == VF_OK; frame += chunk_frames) {
+        size_t frames = total - frame < chunk_frames ? total - frame : chunk_frames;
+        st = vf_session_push_samples(session, samples + frame * channels, frames * channels,
+                                     rate, channels);
         if (st == VF_OK) {
             st = print_final_segments(session);
         }
@@ -62,14 +60,13 @@ static vf_status diarize(vf_session *session, const wav_audio *audio) {
 }
 
 int main(int argc, char **argv) {
-    wav_audio audio;
-    char err[512];
+    vf_audio *audio = NULL;
     vf_model *model = NULL;
     vf_session *session = NULL;
     vf_status st;
 
     if (argc != 2) {
-        fprintf(stderr, "usage: %s <file.wav>\n", argv[0]);
+        fprintf(stderr, "usage: %s <audio file>\n", argv[0]);
         return 2;
     }
     if (vf_abi_version() != VF_ABI_VERSION) {
@@ -77,22 +74,21 @@ int main(int argc, char **argv) {
                 (unsigned)VF_ABI_VERSION);
         return 1;
     }
-    if (wav_read(argv[1], &audio, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
+    st = vf_audio_read_file(argv[1], &audio); /* the message names the file */
+    if (st == VF_OK) {
+        st = vf_model_open(NULL, NULL, 1, &model);
     }
-    st = vf_model_open(NULL, NULL, 1, &model);
     if (st == VF_OK) {
         st = vf_session_create(model, NULL, &session);
     }
     if (st == VF_OK) {
-        st = diarize(session, &audio);
+        st = diarize(session, audio);
     }
     if (st != VF_OK) {
         fprintf(stderr, "voiceflow: %s: %s\n", vf_status_str(st), vf_last_error());
     }
     vf_session_destroy(session);
     vf_model_free(model);
-    wav_free(&audio);
+    vf_audio_free(audio);
     return st == VF_OK ? 0 : 1;
 }

@@ -1,14 +1,18 @@
-//! The C ABI driven by fuzzer input: random sequences of create / push (f32 and i16) /
-//! poll (odd capacities, NULL buffers) / pending / flush / destroy on two session slots,
+//! The C ABI driven by fuzzer input: random sequences of create (streaming, offline or
+//! refining sessions, random config values) / push (f32 and i16) / poll and refined poll
+//! (odd capacities, NULL buffers) / pending / flush / destroy on two session slots,
 //! random chunk sizes, NaN / infinite / denormal / huge samples, every accepted (and many
 //! refused) sample rates and channel counts, calls on destroyed (NULL) or flushed
-//! sessions, oversized pushes. Both model kinds are used: the default VAD + GE2E pair and
-//! the synthetic windowed-segmentation pair of the set-up.
+//! sessions, oversized pushes, pushes past "max_offline_audio". Both model kinds are
+//! used: the silero VAD + GE2E pair, and the synthetic windowed-segmentation pair of the
+//! set-up, which takes the code paths of the default segmentation-3.0 + CAM++ pair at a
+//! fraction of its cost (so many more sequences run per second).
 //!
 //! Invariants checked on every call: no caught panic (`VF_ERR_INTERNAL`) and no inference
 //! failure, a known status and a message for every failure, the documented status for
-//! each kind of bad call, and polled segments that are finite, ordered, non-empty and
-//! carry dense speaker ids.
+//! each kind of bad call, no segments from an offline session before flush, and polled
+//! segments (live and refined) that are finite, ordered, non-empty and carry dense
+//! speaker ids.
 #![no_main]
 
 use std::ffi::{CStr, CString};
@@ -25,7 +29,7 @@ const COMMON_RATES: [u32; 13] = [
     8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400,
     192_000,
 ];
-const CONFIG_KEYS: [&CStr; 18] = [
+const CONFIG_KEYS: [&CStr; 20] = [
     c"latency",
     c"step",
     c"vad_window",
@@ -43,6 +47,8 @@ const CONFIG_KEYS: [&CStr; 18] = [
     c"num_speakers",
     c"min_speakers",
     c"max_speakers",
+    c"cluster_threshold",
+    c"max_offline_audio",
     c"no_such_key",
 ];
 
@@ -91,7 +97,7 @@ fn shared() -> &'static Shared {
             .collect();
         Shared {
             models: [
-                open(None, None),
+                open(Some(&path("silero_vad.onnx")), Some(&path("ge2e.onnx"))),
                 open(
                     Some(&path("test_segmentation.onnx")),
                     Some(&path("test_embedding.onnx")),
@@ -157,6 +163,8 @@ enum Op {
         slot: bool,
         windowed: bool,
         settings: Vec<(u8, f64)>,
+        /// Set last, so the harness knows it: streaming, offline, or streaming + refine.
+        mode: SessionMode,
     },
     PushF32 {
         slot: bool,
@@ -200,9 +208,11 @@ enum Op {
         slot: bool,
         capacity: u8,
         null_out: bool,
+        refined: bool,
     },
     Pending {
         slot: bool,
+        refined: bool,
     },
     Flush {
         slot: bool,
@@ -212,11 +222,27 @@ enum Op {
     },
 }
 
+#[derive(Arbitrary, Debug, Clone, Copy, Default, PartialEq)]
+enum SessionMode {
+    #[default]
+    Streaming,
+    Offline,
+    Refining,
+}
+
 /// What the harness knows of one session slot.
 #[derive(Default)]
 struct Slot {
     session: usize,
+    mode: SessionMode,
     flushed: bool,
+    live: Stream,
+    refined: Stream,
+}
+
+/// The polled segments of one result so far: the last start and the speakers seen.
+#[derive(Default)]
+struct Stream {
     last_start: f64,
     speakers: u32,
 }
@@ -243,6 +269,7 @@ fn check_status(status: vf_status, what: &str) {
         VF_ERR_INVALID_AUDIO,
         VF_ERR_UNSUPPORTED_SAMPLE_RATE,
         VF_ERR_INVALID_STATE,
+        VF_ERR_LIMIT_REACHED,
     ];
     assert!(
         allowed.contains(&status),
@@ -282,6 +309,13 @@ impl Harness {
             }
         };
         check_status(status, "push");
+        if status == VF_ERR_LIMIT_REACHED {
+            // Only a session that keeps its audio for the flush has a limit; nothing of
+            // the push was taken, and it still flushes (checked by the Flush op).
+            assert_ne!(s.mode, SessionMode::Streaming, "{}", last_error());
+            assert!(!s.flushed && count > 0);
+            return;
+        }
         let rate_ok = (8_000..=192_000).contains(&rate);
         let shape_ok = (1..=32).contains(&channels) && count % channels.max(1) as usize == 0;
         if s.session == 0 {
@@ -323,6 +357,7 @@ impl Harness {
                 slot,
                 windowed,
                 settings,
+                mode,
             } => {
                 let mut config = std::ptr::null_mut();
                 assert_eq!(unsafe { vf_config_new(&mut config) }, VF_OK);
@@ -330,6 +365,15 @@ impl Harness {
                     let key = CONFIG_KEYS[usize::from(key) % CONFIG_KEYS.len()];
                     let status = unsafe { vf_config_set_float(config, key.as_ptr(), value) };
                     check_status(status, "config_set_float");
+                }
+                let (mode_value, refine) = match mode {
+                    SessionMode::Streaming => (VF_MODE_STREAMING, 0.0),
+                    SessionMode::Offline => (VF_MODE_OFFLINE, 0.0),
+                    SessionMode::Refining => (VF_MODE_STREAMING, 1.0),
+                };
+                for (key, value) in [(c"mode", f64::from(mode_value)), (c"refine", refine)] {
+                    let status = unsafe { vf_config_set_float(config, key.as_ptr(), value) };
+                    assert_eq!(status, VF_OK, "{}", last_error());
                 }
                 let model = shared.models[usize::from(windowed)] as *const vf_model;
                 let mut session = std::ptr::null_mut();
@@ -341,6 +385,7 @@ impl Harness {
                     unsafe { vf_session_destroy(s.ptr()) };
                     *s = Slot {
                         session: session as usize,
+                        mode,
                         ..Slot::default()
                     };
                 } else {
@@ -432,16 +477,34 @@ impl Harness {
                 slot,
                 capacity,
                 null_out,
-            } => self.poll(slot, usize::from(capacity) % 17, null_out),
-            Op::Pending { slot } => {
+                refined,
+            } => self.poll(slot, usize::from(capacity) % 17, null_out, refined),
+            Op::Pending { slot, refined } => {
                 let s = self.slot(slot);
                 let mut count = usize::MAX;
-                let status = unsafe { vf_session_pending_segments(s.ptr(), &mut count) };
+                let status = unsafe {
+                    if refined {
+                        vf_session_pending_refined_segments(s.ptr(), &mut count)
+                    } else {
+                        vf_session_pending_segments(s.ptr(), &mut count)
+                    }
+                };
                 check_status(status, "pending");
                 if s.session == 0 {
                     assert_eq!(status, VF_ERR_NULL_POINTER);
-                    assert_eq!(count, usize::MAX, "output written on failure");
+                } else if refined && s.mode != SessionMode::Refining {
+                    assert_eq!(
+                        status, VF_ERR_INVALID_STATE,
+                        "a refined result without refine"
+                    );
+                } else {
+                    assert_eq!(status, VF_OK, "{}", last_error());
+                    if (refined || s.mode == SessionMode::Offline) && !s.flushed {
+                        assert_eq!(count, 0, "an answer before flush");
+                    }
+                    return;
                 }
+                assert_eq!(count, usize::MAX, "output written on failure");
             }
             Op::Flush { slot } => {
                 let s = self.slot(slot);
@@ -462,7 +525,7 @@ impl Harness {
         }
     }
 
-    fn poll(&mut self, slot: bool, capacity: usize, null_out: bool) {
+    fn poll(&mut self, slot: bool, capacity: usize, null_out: bool, refined: bool) {
         let s = self.slot(slot);
         let mut out = vec![vf_segment::default(); capacity];
         let mut got = usize::MAX;
@@ -471,26 +534,50 @@ impl Harness {
         } else {
             out.as_mut_ptr()
         };
-        let status = unsafe { vf_session_poll_segments(s.ptr(), out_ptr, capacity, &mut got) };
+        let status = unsafe {
+            if refined {
+                vf_session_poll_refined_segments(s.ptr(), out_ptr, capacity, &mut got)
+            } else {
+                vf_session_poll_segments(s.ptr(), out_ptr, capacity, &mut got)
+            }
+        };
         check_status(status, "poll");
-        if s.session == 0 || (null_out && capacity > 0) {
+        // The order of the checks: the session, then (refined) whether there is a
+        // refined result at all, then the buffer.
+        let no_refined = s.session != 0 && refined && s.mode != SessionMode::Refining;
+        if !no_refined && (s.session == 0 || (null_out && capacity > 0)) {
             assert_eq!(status, VF_ERR_NULL_POINTER);
+            assert_eq!(got, usize::MAX, "output written on failure");
+            return;
+        }
+        if no_refined {
+            assert_eq!(
+                status, VF_ERR_INVALID_STATE,
+                "a refined result without refine"
+            );
             assert_eq!(got, usize::MAX, "output written on failure");
             return;
         }
         assert_eq!(status, VF_OK);
         assert!(got <= capacity);
+        if (refined || s.mode == SessionMode::Offline) && !s.flushed {
+            assert_eq!(got, 0, "an answer before flush");
+        }
+        let stream = if refined { &mut s.refined } else { &mut s.live };
         for seg in &out[..got] {
             assert!(seg.start.is_finite() && seg.end.is_finite(), "{seg:?}");
             assert!(seg.start >= 0.0 && seg.end > seg.start, "{seg:?}");
             assert!(
-                seg.start >= s.last_start,
+                seg.start >= stream.last_start,
                 "segments out of start order: {seg:?}"
             );
-            assert!(seg.speaker <= s.speakers, "speaker ids not dense: {seg:?}");
+            assert!(
+                seg.speaker <= stream.speakers,
+                "speaker ids not dense: {seg:?}"
+            );
             assert_eq!(seg.reserved, 0);
-            s.last_start = seg.start;
-            s.speakers = s.speakers.max(seg.speaker + 1);
+            stream.last_start = seg.start;
+            stream.speakers = stream.speakers.max(seg.speaker + 1);
         }
     }
 }

@@ -1,15 +1,24 @@
 //! `voiceflow`: diarize a WAV file, or benchmark the streaming engine on one.
 
+// The CLI's own modules live beside this file, in `voiceflow/` (a crate root outside
+// `main.rs`/`mod.rs` looks for them in `src/bin/`).
+#[path = "voiceflow/output.rs"]
+mod output;
+#[path = "voiceflow/plot.rs"]
+mod plot;
+#[path = "voiceflow/progress.rs"]
+mod progress;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use output::Failure;
+use progress::Progress;
 use voiceflow::audio::{read_audio, DecodedAudio};
-use voiceflow::pipeline::{to_json, to_rttm, to_text};
-use voiceflow::{Config, Error, Mode, Model, ModelOptions, Segment, Session};
+use voiceflow::{Config, Error, Mode, Model, ModelOptions, Session};
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +29,9 @@ use voiceflow::{Config, Error, Mode, Model, ModelOptions, Segment, Session};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bar (one is drawn on stderr only when it is a terminal).
+    #[arg(long, global = true)]
+    no_progress: bool,
 }
 
 #[derive(Subcommand)]
@@ -29,6 +41,9 @@ enum Command {
         audio: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Also draw the result as a timeline; the extension picks SVG or PNG.
+        #[arg(long, value_name = "FILE.svg|FILE.png", value_parser = plot::parse_target)]
+        plot: Option<plot::PlotTarget>,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -143,12 +158,8 @@ impl EngineArgs {
         if self.num_speakers.is_some() {
             c.num_speakers = self.num_speakers;
         }
-        if let Some(v) = self.min_speakers {
-            c.min_speakers = v;
-        }
-        if let Some(v) = self.max_speakers {
-            c.max_speakers = v;
-        }
+        c.min_speakers = self.min_speakers.or(c.min_speakers);
+        c.max_speakers = self.max_speakers.or(c.max_speakers);
         Ok(c)
     }
 
@@ -164,7 +175,7 @@ impl EngineArgs {
         let model = Model::open(&options)?;
         // A fallback is never silent.
         if model.device().fallback.is_some() {
-            eprintln!("voiceflow: device {}", model.device().summary());
+            output::warn(format_args!("device {}", model.device().summary()));
         }
         Ok(Arc::new(model))
     }
@@ -175,62 +186,67 @@ impl EngineArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::clap_exit(&e),
+    };
+    let show_progress = !cli.no_progress;
     let result = match cli.command {
         Command::Diarize {
             audio,
             format,
+            plot,
             engine,
-        } => diarize(&audio, format, &engine),
+        } => diarize(&audio, format, plot.as_ref(), show_progress, &engine),
         Command::Bench {
             audio,
             loop_minutes,
             extra_sessions,
             engine,
-        } => bench(&audio, loop_minutes, extra_sessions, &engine),
+        } => bench(&audio, loop_minutes, extra_sessions, show_progress, &engine),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("voiceflow: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => e.exit(),
     }
 }
 
-fn diarize(path: &Path, format: Format, engine: &EngineArgs) -> Result<(), Error> {
+fn diarize(
+    path: &Path,
+    format: Format,
+    plot: Option<&plot::PlotTarget>,
+    show_progress: bool,
+    engine: &EngineArgs,
+) -> Result<(), Failure> {
     let audio = read_audio(path)?;
     let model = engine.open_model()?;
     let mut session = Session::new(model, engine.config(Mode::Offline)?)?;
     let channels = usize::from(audio.channels.max(1));
     let chunk = engine.chunk_frames(&audio) * channels;
-    let progress = if audio.duration_seconds() > 60.0 {
-        let bar = ProgressBar::new(audio.samples.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} diarizing [{bar:40}] {percent}% ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut segments: Vec<Segment> = Vec::new();
-    for piece in audio.samples.chunks(chunk) {
-        session.push(piece, audio.sample_rate, u32::from(audio.channels))?;
-        segments.extend(session.poll());
-        progress.inc(piece.len() as u64);
-    }
-    session.flush()?;
-    segments.extend(session.poll());
-    progress.finish_and_clear();
+    let mut progress = Progress::new(
+        "diarizing",
+        audio.samples.len() as u64,
+        audio.sample_rate,
+        audio.channels,
+        show_progress,
+    );
     let uri = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match format {
-        Format::Rttm => print!("{}", to_rttm(&uri, &segments)),
-        Format::Json => println!("{}", to_json(&uri, &segments)),
-        Format::Text => print!("{}", to_text(&segments)),
+    let mut segments = output::Segments::new(format, uri);
+    for piece in audio.samples.chunks(chunk) {
+        session.push(piece, audio.sample_rate, u32::from(audio.channels))?;
+        segments.push(session.poll(), &progress)?;
+        progress.advance(piece.len());
+    }
+    session.flush()?;
+    segments.push(session.poll(), &progress)?;
+    // The bar is erased before the JSON document and the plot's error, if any.
+    drop(progress);
+    let segments = segments.finish()?;
+    if let Some(target) = plot {
+        plot::write_result(target, path, audio.duration_seconds(), &segments)?;
     }
     Ok(())
 }
@@ -261,8 +277,9 @@ fn bench(
     path: &Path,
     loop_minutes: f64,
     extra_sessions: usize,
+    show_progress: bool,
     engine: &EngineArgs,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     let audio = read_audio(path)?;
     let (rss_start, _) = memory();
@@ -283,6 +300,13 @@ fn bench(
     let mut segments = 0usize;
     let mut first_segment: Option<f64> = None;
     let mut rss_first_tenth = None;
+    let mut progress = Progress::new(
+        "benchmarking",
+        total_samples as u64,
+        audio.sample_rate,
+        audio.channels,
+        show_progress,
+    );
     let started = Instant::now();
     while pushed < total_samples {
         let offset = pushed % audio.samples.len();
@@ -295,6 +319,7 @@ fn bench(
             audio.channels.into(),
         )?;
         pushed += take;
+        progress.advance(take);
         let got = session.poll().len();
         if got > 0 && first_segment.is_none() {
             first_segment = Some(started.elapsed().as_secs_f64());
@@ -307,6 +332,7 @@ fn bench(
             step_times.extend(session.take_step_times());
         }
     }
+    drop(progress);
     let kept_bytes = session.stats().kept_bytes;
     let flush_started = Instant::now();
     session.flush()?;
@@ -383,9 +409,8 @@ fn bench(
             },
         },
     });
-    println!(
-        "{}",
+    output::write_stdout(&format!(
+        "{}\n",
         serde_json::to_string_pretty(&report).unwrap_or_default()
-    );
-    Ok(())
+    ))
 }

@@ -256,7 +256,8 @@ impl Session {
     /// A rejected push (NaN/Inf sample, bad rate or channel count, a rate that differs
     /// from earlier pushes, a length that is not a whole number of frames, push after
     /// flush, more than [`MAX_PUSH_SAMPLES`] samples) consumes nothing and leaves the session
-    /// usable. An empty push is a no-op.
+    /// usable. An empty push consumes nothing and is checked the same way (so it too is
+    /// refused after flush).
     pub fn push(&mut self, samples: &[f32], sample_rate: u32, channels: u32) -> Result<()> {
         let first = self.check_push(samples.len(), sample_rate, channels)?;
         if let Some(i) = samples.iter().position(|v| !v.is_finite()) {

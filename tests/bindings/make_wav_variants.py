@@ -3,8 +3,9 @@
     python3 make_wav_variants.py IN.wav OUT_DIR
 
 - stereo.wav: 16-bit PCM, both channels equal (averaging them gives the mono signal back);
-- float_list.wav: 32-bit float (format tag 3) with an odd-sized LIST chunk (padded) before
-  the data, to exercise the readers' chunk walking.
+- float_junk.wav: 32-bit float (format tag 3) with an odd-sized JUNK chunk (padded) before
+  the data, to exercise the readers' chunk walking. (JUNK, not LIST: a LIST chunk must
+  start with a list type, and the library's decoder refuses one that does not.)
 Standard library only, so any Python 3 runs it.
 """
 
@@ -36,9 +37,9 @@ def main() -> None:
     fmt = struct.pack("<HHIIHH", 3, 1, rate, rate * 4, 4, 32)
     body = b"WAVE"
     body += b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    body += b"LIST" + struct.pack("<I", 3) + b"abc" + b"\0"
+    body += b"JUNK" + struct.pack("<I", 3) + b"abc" + b"\0"
     body += b"data" + struct.pack("<I", len(data)) + data
-    (out_dir / "float_list.wav").write_bytes(
+    (out_dir / "float_junk.wav").write_bytes(
         b"RIFF" + struct.pack("<I", len(body)) + body
     )
 

@@ -427,12 +427,20 @@ static void test_config(const vf_model *model) {
     CHECK(s == SENTINEL);
     CHECK(strstr(vf_last_error(), "step") != NULL);
     CHECK_ST(vf_config_set_float(bad, "step", 0.5), VF_OK);
-    CHECK_ST(vf_config_set_float(bad, "num_speakers", 100.0), VF_OK);
+    /* a count that can never be valid is refused when set, showing the value given */
+    CHECK_ST(vf_config_set_float(bad, "num_speakers", 2.5), VF_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(vf_last_error(), "num_speakers: 2.5") != NULL);
+    CHECK_ST(vf_config_set_float(bad, "max_speakers", 100.0), VF_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(vf_last_error(), "max_speakers: 100") != NULL);
+    /* contradicting hints are refused at creation */
+    CHECK_ST(vf_config_set_float(bad, "num_speakers", 3.0), VF_OK);
+    CHECK_ST(vf_config_set_float(bad, "max_speakers", 2.0), VF_OK);
     s = SENTINEL;
     CHECK_ST(vf_session_create(model, bad, &s), VF_ERR_INVALID_CONFIG);
     CHECK(s == SENTINEL);
-    CHECK(strstr(vf_last_error(), "num_speakers") != NULL);
+    CHECK(strstr(vf_last_error(), "num_speakers: 3 contradicts max_speakers 2") != NULL);
     CHECK_ST(vf_config_set_float(bad, "num_speakers", 0.0), VF_OK); /* back to unknown */
+    CHECK_ST(vf_config_set_float(bad, "max_speakers", 0.0), VF_OK);
     CHECK_ST(vf_config_set_float(bad, "onset", 1.5), VF_OK);
     CHECK_ST(vf_session_create(model, bad, &s), VF_ERR_INVALID_CONFIG);
     CHECK(strstr(vf_last_error(), "onset") != NULL);
@@ -603,9 +611,11 @@ static int bad_call(vf_session *s, int kind) {
         CHECK_ST(vf_session_push_samples_i16(s, NULL, 8, RATE, 1), VF_ERR_NULL_POINTER);
         return 1;
     case 8:
-        /* empty pushes are no-ops, NULL allowed */
+        /* an empty push consumes nothing and is checked like any other (NULL allowed) */
         CHECK_ST(vf_session_push_samples(s, NULL, 0, RATE, 1), VF_OK);
         CHECK_ST(vf_session_push_samples_i16(s, NULL, 0, RATE, 1), VF_OK);
+        CHECK_ST(vf_session_push_samples(s, NULL, 0, 7, 1), VF_ERR_UNSUPPORTED_SAMPLE_RATE);
+        CHECK_ST(vf_session_push_samples(s, NULL, 0, RATE, 0), VF_ERR_INVALID_ARGUMENT);
         return 1;
     case 9:
         /* 10^9 samples: over VF_MAX_PUSH_SAMPLES, refused before the buffer is read (the
@@ -808,6 +818,9 @@ static void test_lifetimes(const seglist *ref10) {
     CHECK_ST(vf_session_flush(s), VF_OK); /* twice is a no-op */
     CHECK_ST(vf_session_push_samples(s, g_pcmf, 160, RATE, 1), VF_ERR_INVALID_STATE);
     CHECK_ST(vf_session_push_samples_i16(s, g_pcm, 160, RATE, 1), VF_ERR_INVALID_STATE);
+    /* one rule for empty pushes: checked like any push, so refused after flush too */
+    CHECK_ST(vf_session_push_samples(s, NULL, 0, RATE, 1), VF_ERR_INVALID_STATE);
+    CHECK_ST(vf_session_push_samples_i16(s, NULL, 0, RATE, 1), VF_ERR_INVALID_STATE);
     CHECK(poll_into(s, &r, 5, 1));
     CHECK_ST(vf_session_poll_segments(s, &one, 1, &cnt), VF_OK); /* drained */
     CHECK(cnt == 0);
@@ -1043,6 +1056,60 @@ static void test_offline(const vf_model *model, const seglist *reference) {
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Audio files: decoded by the library, pushed as they are                                */
+
+static void test_audio_files(const vf_model *model, const char *wav_path,
+                             const seglist *reference) {
+    vf_audio *const SENTINEL = (vf_audio *)(uintptr_t)0x5151;
+    vf_audio *audio = NULL, *untouched = SENTINEL;
+    vf_session *s = NULL;
+    seglist got = {NULL, 0, 0};
+    size_t i;
+    int same = 1;
+    section("audio files");
+
+    /* the WAV decodes to the 16-bit samples read by hand, and diarizes to the reference */
+    CHECK_ST(vf_audio_read_file(wav_path, &audio), VF_OK);
+    CHECK(vf_audio_sample_rate(audio) == RATE && vf_audio_channels(audio) == 1);
+    CHECK(vf_audio_sample_count(audio) == g_n);
+    for (i = 0; i < g_n && i < vf_audio_sample_count(audio); i++) {
+        same = same && vf_audio_samples(audio)[i] == g_pcmf[i];
+    }
+    CHECK(same);
+    CHECK_ST(vf_session_create(model, NULL, &s), VF_OK);
+    CHECK_ST(vf_session_push_samples(s, vf_audio_samples(audio), vf_audio_sample_count(audio),
+                                     vf_audio_sample_rate(audio), vf_audio_channels(audio)),
+             VF_OK);
+    CHECK(finish(s, &got));
+    vf_session_destroy(s);
+    CHECK(seg_equal(reference, &got, "vf_audio_read_file vs read by hand"));
+    vf_audio_free(audio);
+    seg_free(&got);
+
+    /* other containers and codecs keep their rate and channels */
+    CHECK_ST(vf_audio_read_file("tests/data/audio/stereo_44k.wav", &audio), VF_OK);
+    CHECK(vf_audio_sample_rate(audio) == 44100 && vf_audio_channels(audio) == 2);
+    CHECK(vf_audio_sample_count(audio) == 2 * 22050);
+    vf_audio_free(audio);
+    CHECK_ST(vf_audio_read_file("tests/data/audio/flac.flac", &audio), VF_OK);
+    CHECK(vf_audio_sample_rate(audio) == RATE && vf_audio_sample_count(audio) == 8000);
+    vf_audio_free(audio);
+
+    /* what is not audio is VF_ERR_IO naming the file; the output stays untouched */
+    CHECK_ST(vf_audio_read_file("README.md", &untouched), VF_ERR_IO);
+    CHECK(untouched == SENTINEL);
+    CHECK(strstr(vf_last_error(), "README.md") != NULL);
+    CHECK(strstr(vf_last_error(), "voiceflow reads WAV") != NULL);
+    CHECK_ST(vf_audio_read_file("tests/data/audio/opus.ogg", &untouched), VF_ERR_IO);
+    CHECK(strstr(vf_last_error(), "Opus") != NULL);
+    CHECK_ST(vf_audio_read_file(NULL, &audio), VF_ERR_NULL_POINTER);
+    CHECK_ST(vf_audio_read_file(wav_path, NULL), VF_ERR_NULL_POINTER);
+    CHECK(vf_audio_samples(NULL) == NULL && vf_audio_sample_count(NULL) == 0);
+    CHECK(vf_audio_sample_rate(NULL) == 0 && vf_audio_channels(NULL) == 0);
+    vf_audio_free(NULL);
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
     vf_model *model = NULL;
@@ -1093,6 +1160,7 @@ int main(int argc, char **argv) {
     test_48k_stereo(model, &ref10);
     test_lifetimes(&ref10);
     test_offline(model, &reference);
+    test_audio_files(model, argv[1], &reference);
 
     vf_model_free(model);
     seg_free(&reference);

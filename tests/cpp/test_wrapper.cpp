@@ -2,6 +2,9 @@
 // Built as C++17 and C++20 by `make test-bindings-c`.
 //
 //   test_wrapper <16 kHz mono 16-bit PCM WAV>   (examples/data/conversation.wav)
+//
+// Run from the repository root: read_audio's checks open tests/data/audio/ and
+// examples/data/conversation.mp3 there.
 #include "voiceflow.hpp"
 
 extern "C" {
@@ -32,6 +35,7 @@ static_assert(std::is_nothrow_move_constructible<vf::Config>::value, "noexcept m
 static_assert(std::is_nothrow_move_constructible<vf::Session>::value, "noexcept moves");
 static_assert(std::is_nothrow_move_assignable<vf::Session>::value, "noexcept moves");
 static_assert(std::is_base_of<std::runtime_error, vf::Error>::value, "Error is an exception");
+static_assert(std::is_copy_constructible<vf::Audio>::value, "Audio is a plain value");
 
 namespace {
 
@@ -334,6 +338,53 @@ void test_offline(const vf::Model &model, const std::vector<std::int16_t> &pcm) 
     CHECK_THROWS(gone.set_refine(true), vf::Status::InvalidState, "Config");
 }
 
+// The whole of `audio` in Mode::Offline, pushed at once at its own rate.
+Segments offline_answer(const vf::Model &model, const vf::Audio &audio) {
+    vf::Session session(model, vf::Config().set_mode(vf::Mode::Offline));
+    session.push(audio.samples, audio.sample_rate, audio.channels);
+    session.flush();
+    return session.poll();
+}
+
+void test_read_audio(const vf::Model &model, const char *wav_path,
+                     const std::vector<std::int16_t> &pcm) {
+    std::printf("== read_audio\n");
+    const vf::Audio wav = vf::read_audio(wav_path);
+    CHECK(wav.sample_rate == 16000 && wav.channels == 1 && wav.frames() == pcm.size());
+    bool same_samples = wav.samples.size() == pcm.size();
+    for (std::size_t i = 0; same_samples && i < pcm.size(); ++i) {
+        same_samples = wav.samples[i] == static_cast<float>(pcm[i]) / 32768.0f;
+    }
+    CHECK(same_samples); // exactly what wav.h reads, as v / 32768
+
+    const vf::Audio stereo = vf::read_audio("tests/data/audio/stereo_44k.wav");
+    CHECK(stereo.sample_rate == 44100 && stereo.channels == 2 && stereo.frames() == 22050 &&
+          stereo.samples.size() == 2 * 22050);
+
+    const vf::Audio mp3 = vf::read_audio("examples/data/conversation.mp3");
+    CHECK(mp3.sample_rate == 16000 && mp3.channels == 1);
+    // Gapless decoding: the MP3 lines up with the WAV, give or take one MP3 frame.
+    CHECK(mp3.frames() + 1152 > wav.frames() && mp3.frames() < wav.frames() + 1152);
+    const Segments from_wav = offline_answer(model, wav);
+    const Segments from_mp3 = offline_answer(model, mp3);
+    std::printf("   offline: %zu segments from the WAV, %zu from the MP3\n", from_wav.size(),
+                from_mp3.size());
+    CHECK(count_speakers(from_wav) == 3 && count_speakers(from_mp3) == 3);
+    bool close = from_mp3.size() == from_wav.size();
+    for (std::size_t i = 0; close && i < from_wav.size(); ++i) {
+        close = from_mp3[i].speaker == from_wav[i].speaker &&
+                std::fabs(from_mp3[i].start - from_wav[i].start) < 0.15 &&
+                std::fabs(from_mp3[i].end - from_wav[i].end) < 0.15;
+    }
+    CHECK(close);
+
+    CHECK_THROWS(vf::read_audio("README.md"), vf::Status::Io, "README.md");
+    CHECK_THROWS(vf::read_audio("tests/data/audio/missing.flac"), vf::Status::Io, "missing.flac");
+    CHECK_THROWS(vf::read_audio("tests/data/audio/opus.ogg"), vf::Status::Io, "Opus");
+    CHECK_THROWS(vf::read_audio(std::string("a\0b.wav", 7)), vf::Status::InvalidArgument,
+                 "audio path");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -365,6 +416,7 @@ int main(int argc, char **argv) {
         test_moves(model);
         test_diarization(model, pcm);
         test_offline(model, pcm);
+        test_read_audio(model, argv[1], pcm);
     } catch (const vf::Error &e) {
         std::fprintf(stderr, "unexpected voiceflow::Error: %s\n", e.what());
         return 1;

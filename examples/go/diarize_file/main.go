@@ -1,9 +1,10 @@
-// Command diarize_file prints the speaker turns of a 16-bit PCM WAV file, one
+// Command diarize_file prints the speaker turns of an audio file (any format
+// voiceflow.ReadAudio decodes: WAV, FLAC, MP3, Ogg Vorbis, M4A, ...), one
 // "start end speaker" line each, exactly like the C, C++, Python and Java examples:
-// default models, 1 thread, default config, 100 ms pushes of 16-bit samples with a
+// default models, 1 thread, default config, 100 ms pushes of the decoded samples with a
 // poll after each, then flush and drain.
 //
-//	go run ./diarize_file conversation.wav      (from examples/go)
+//	go run ./diarize_file conversation.mp3      (from examples/go)
 package main
 
 import (
@@ -11,12 +12,11 @@ import (
 	"os"
 
 	voiceflow "github.com/voiceflow/voiceflow/bindings/go"
-	"github.com/voiceflow/voiceflow/bindings/go/wavfile"
 )
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: diarize_file <16-bit PCM WAV>")
+		fmt.Fprintln(os.Stderr, "usage: diarize_file <audio file>")
 		os.Exit(2)
 	}
 	if err := run(os.Args[1]); err != nil {
@@ -26,10 +26,11 @@ func main() {
 }
 
 func run(path string) error {
-	pcm, rate, channels, err := wavfile.Read(path)
+	audio, err := voiceflow.ReadAudio(path) // the error names the file
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
+	pcm, rate, channels := audio.Samples, audio.SampleRate, audio.Channels
 	model, err := voiceflow.OpenModel() // default models, 1 thread
 	if err != nil {
 		return err
@@ -50,7 +51,7 @@ func run(path string) error {
 		if end > len(pcm) {
 			end = len(pcm)
 		}
-		if err := session.PushInt16(pcm[pos:end], rate, channels); err != nil {
+		if err := session.PushFloat32(pcm[pos:end], rate, channels); err != nil {
 			return err
 		}
 		if err := printSegments(session); err != nil {

@@ -17,6 +17,7 @@
 #include <jni.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,15 +98,14 @@ static jbyteArray utf8_bytes(JNIEnv *env, const char *text) {
     return bytes;
 }
 
-/* Throws VoiceflowException(status, vf_last_error()) unless an exception is pending.
-   Must run on the thread of the failing call, before any other voiceflow call. */
-static void throw_status(JNIEnv *env, vf_status status) {
+/* Throws VoiceflowException(status, message) unless an exception is pending. */
+static void throw_voiceflow(JNIEnv *env, vf_status status, const char *message) {
     jbyteArray bytes;
     jobject exception;
     if ((*env)->ExceptionCheck(env)) {
         return;
     }
-    bytes = utf8_bytes(env, vf_last_error());
+    bytes = utf8_bytes(env, message);
     if (bytes == NULL) {
         return; /* an exception is pending */
     }
@@ -115,6 +115,12 @@ static void throw_status(JNIEnv *env, vf_status status) {
         (*env)->Throw(env, (jthrowable)exception);
         (*env)->DeleteLocalRef(env, exception);
     }
+}
+
+/* Throws VoiceflowException(status, vf_last_error()) unless an exception is pending.
+   Must run on the thread of the failing call, before any other voiceflow call. */
+static void throw_status(JNIEnv *env, vf_status status) {
+    throw_voiceflow(env, status, vf_last_error());
 }
 
 /* Throws for a failed status; returns 1 when the call succeeded. */
@@ -509,4 +515,83 @@ JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_sessionDestroy(JNIEnv *env, j
     (void)env;
     (void)cls;
     vf_session_destroy((vf_session *)from_handle(session));
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Audio files                                                                           */
+
+/* "<path>: ..." for a file whose sample count or rate is beyond Java's int (2^31 - 1);
+   NULL when out of memory (the caller then throws OutOfMemoryError). */
+static char *too_large_message(const char *path, size_t count, uint32_t rate) {
+    size_t len = strlen(path) + 160;
+    char *message = (char *)malloc(len);
+    if (message != NULL) {
+        snprintf(message, len,
+                 "%s: %zu samples (all channels) at %lu Hz are more than a Java array or int "
+                 "holds",
+                 path, count, (unsigned long)rate);
+    }
+    return message;
+}
+
+/* The decoded file as a new float[] of interleaved samples, {rate, channels} written to
+   `format`. The vf_audio is freed before returning, whatever happens, so the Java side
+   has nothing to close; NULL with an exception pending on failure. */
+JNIEXPORT jfloatArray JNICALL Java_ai_voiceflow_NativeLib_audioRead(JNIEnv *env, jclass cls,
+                                                                    jbyteArray path,
+                                                                    jintArray format) {
+    char *cpath = NULL;
+    vf_audio *audio = NULL;
+    jfloatArray samples = NULL;
+    jint rate_channels[2];
+    size_t count;
+    uint32_t rate;
+    vf_status st;
+    (void)cls;
+    if (path == NULL || format == NULL) {
+        throw_java(env, "java/lang/NullPointerException", path == NULL ? "path" : "format");
+        return NULL;
+    }
+    if ((*env)->GetArrayLength(env, format) < 2) {
+        throw_java(env, "java/lang/ArrayIndexOutOfBoundsException", "format needs 2 ints");
+        return NULL;
+    }
+    if (!c_string(env, path, &cpath)) {
+        return NULL;
+    }
+    st = vf_audio_read_file(cpath, &audio);
+    if (!ok_or_throw(env, st)) {
+        free(cpath);
+        return NULL;
+    }
+    count = vf_audio_sample_count(audio);
+    rate = vf_audio_sample_rate(audio);
+    if (count > (size_t)INT32_MAX || rate > (uint32_t)INT32_MAX) {
+        char *message = too_large_message(cpath, count, rate);
+        if (message == NULL) {
+            throw_java(env, "java/lang/OutOfMemoryError", "voiceflow: error message");
+        } else {
+            throw_voiceflow(env, VF_ERR_IO, message);
+            free(message);
+        }
+    } else {
+        samples = (*env)->NewFloatArray(env, (jsize)count);
+        if (samples != NULL && count > 0) {
+            (*env)->SetFloatArrayRegion(env, samples, 0, (jsize)count, vf_audio_samples(audio));
+        }
+        if (!(*env)->ExceptionCheck(env)) {
+            rate_channels[0] = (jint)rate;
+            rate_channels[1] = (jint)vf_audio_channels(audio); /* at most 65535 */
+            (*env)->SetIntArrayRegion(env, format, 0, 2, rate_channels);
+        }
+    }
+    vf_audio_free(audio);
+    free(cpath);
+    if ((*env)->ExceptionCheck(env)) {
+        if (samples != NULL) {
+            (*env)->DeleteLocalRef(env, samples);
+        }
+        return NULL;
+    }
+    return samples;
 }

@@ -94,4 +94,11 @@ final class NativeLib {
     static native void sessionFlush(long session) throws VoiceflowException;
 
     static native void sessionDestroy(long session);
+
+    /**
+     * Decodes an audio file (vf_audio_read_file) into a new array of interleaved samples
+     * and writes {sample rate, channels} into {@code format}; the native object is freed
+     * before this returns.
+     */
+    static native float[] audioRead(byte[] path, int[] format) throws VoiceflowException;
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +20,8 @@ import javax.sound.sampled.UnsupportedAudioFileException;
  * Tests of the Java binding, run by {@code make test-java} with a plain main: every check
  * is counted, failures are printed, and the exit status is non-zero if any failed.
  *
- * <p>Usage: VoiceflowTest &lt;examples/data/conversation.wav&gt;
+ * <p>Usage: VoiceflowTest &lt;examples/data/conversation.wav&gt;, from the repository root
+ * (the audio-file checks open tests/data/audio/ and examples/data/conversation.mp3 there).
  */
 public final class VoiceflowTest {
     private static int passed;
@@ -46,7 +48,7 @@ public final class VoiceflowTest {
             System.exit(2);
         }
         wavPath = args[0];
-        pcm = readMono16k(new File(wavPath));
+        pcm = readMono16k(wavPath);
         model = Model.open();
         try {
             test("versions", VoiceflowTest::versions);
@@ -64,6 +66,7 @@ public final class VoiceflowTest {
             test("refined result", VoiceflowTest::refine);
             test("refine errors", VoiceflowTest::refineErrors);
             test("max offline audio", VoiceflowTest::maxOfflineAudio);
+            test("audio files", VoiceflowTest::audioFiles);
         } finally {
             model.close();
         }
@@ -424,6 +427,60 @@ public final class VoiceflowTest {
         }
     }
 
+    private static void audioFiles() throws Exception {
+        Audio wav = Audio.read(new File(wavPath));
+        check(wav.sampleRate() == RATE && wav.channels() == 1, "WAV: " + wav.sampleRate() + " Hz x " + wav.channels());
+        short[] reference = jdkPcm(new File(wavPath));
+        check(Arrays.equals(wav.samples(), toFloat(reference, 0, reference.length)),
+                "WAV samples are the JDK reader's 16-bit samples / 32768");
+
+        Audio stereo = Audio.read("tests/data/audio/stereo_44k.wav");
+        check(stereo.sampleRate() == 44100 && stereo.channels() == 2 && stereo.frames() == 22050
+                && stereo.samples().length == 2 * 22050,
+                "stereo_44k.wav: " + stereo.sampleRate() + " Hz x " + stereo.channels() + ", " + stereo.frames() + " frames");
+
+        Audio mp3 = Audio.read("examples/data/conversation.mp3");
+        check(mp3.sampleRate() == RATE && mp3.channels() == 1, "MP3: " + mp3.sampleRate() + " Hz x " + mp3.channels());
+        // Gapless decoding: the MP3 lines up with the WAV, give or take one MP3 frame.
+        check(Math.abs(mp3.frames() - wav.frames()) < 1152, "MP3 " + mp3.frames() + " frames, WAV " + wav.frames());
+        List<Segment> fromWav = offlineAnswer(wav);
+        List<Segment> fromMp3 = offlineAnswer(mp3);
+        check(speakers(fromWav) == CONVERSATION_SPEAKERS && speakers(fromMp3) == CONVERSATION_SPEAKERS,
+                speakers(fromMp3) + " speakers from the MP3, " + speakers(fromWav) + " from the WAV");
+        boolean close = fromMp3.size() == fromWav.size();
+        for (int i = 0; close && i < fromWav.size(); i++) {
+            Segment w = fromWav.get(i), m = fromMp3.get(i);
+            close = m.speaker == w.speaker && Math.abs(m.start - w.start) < 0.15 && Math.abs(m.end - w.end) < 0.15;
+        }
+        check(close, "the MP3's offline answer is the WAV's:\n" + fromMp3 + "\n" + fromWav);
+
+        expectIoError("README.md", "README.md");
+        expectIoError("tests/data/audio/missing.flac", "missing.flac");
+        expectIoError("tests/data/audio/opus.ogg", "Opus");
+        expectThrows(IllegalArgumentException.class, "NUL in path", () -> Audio.read("a\0b.wav"));
+        expectThrows(NullPointerException.class, "null path", () -> Audio.read((String) null));
+    }
+
+    /** Audio.read(path) must throw with status IO and a message containing needle. */
+    private static void expectIoError(String path, String needle) {
+        try {
+            Audio.read(path);
+            fail(path + ": read, want an IO error");
+        } catch (VoiceflowException e) {
+            check(e.status() == VoiceflowException.IO && e.getMessage().contains(needle),
+                    path + ": status " + e.status() + " (" + e.getMessage() + "), want IO naming " + needle);
+        }
+    }
+
+    /** The whole of {@code audio} in offline mode, pushed at once at its own rate. */
+    private static List<Segment> offlineAnswer(Audio audio) throws VoiceflowException {
+        try (Config cfg = new Config().setMode(Config.Mode.OFFLINE); Session s = model.newSession(cfg)) {
+            s.push(audio.samples(), audio.sampleRate(), audio.channels());
+            s.flush();
+            return s.poll();
+        }
+    }
+
     // ------------------------------------------------------------------------------------
 
     /** Pushes pcm in 1 s chunks; returns what poll gave after each push. */
@@ -490,12 +547,27 @@ public final class VoiceflowTest {
         check(next >= 2, next + " speakers");
     }
 
-    private static short[] readMono16k(File file) throws IOException, UnsupportedAudioFileException {
+    /** The conversation through {@link Audio#read}, as the 16-bit samples it was stored as. */
+    private static short[] readMono16k(String path) throws VoiceflowException, IOException {
+        Audio audio = Audio.read(path);
+        if (audio.channels() != 1 || audio.sampleRate() != RATE) {
+            throw new IOException(path + ": need 16 kHz mono, got " + audio.sampleRate() + " Hz x "
+                    + audio.channels());
+        }
+        float[] samples = audio.samples();
+        short[] out = new short[samples.length];
+        for (int i = 0; i < samples.length; i++) {
+            out[i] = (short) (samples[i] * 32768.0f); // exact: a 16-bit file decodes to v / 32768
+        }
+        return out;
+    }
+
+    /** The 16-bit samples as the JDK's own WAV reader gives them: the reference for Audio. */
+    private static short[] jdkPcm(File file) throws IOException, UnsupportedAudioFileException {
         try (AudioInputStream in = AudioSystem.getAudioInputStream(file)) {
             AudioFormat f = in.getFormat();
-            if (f.getChannels() != 1 || f.getSampleSizeInBits() != 16 || f.getSampleRate() != RATE
-                    || f.getEncoding() != AudioFormat.Encoding.PCM_SIGNED) {
-                throw new IOException(file + ": need 16 kHz mono 16-bit PCM, got " + f);
+            if (f.getSampleSizeInBits() != 16 || f.getEncoding() != AudioFormat.Encoding.PCM_SIGNED) {
+                throw new IOException(file + ": need 16-bit PCM, got " + f);
             }
             byte[] bytes = in.readAllBytes();
             short[] out = new short[bytes.length / 2];
