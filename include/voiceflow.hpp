@@ -281,32 +281,33 @@ public:
     /// A session with `config`, validated here (Status::InvalidConfig names the field).
     Session(const Model &model, const Config &config) : Session(model, checked(config)) {}
 
-    /// Interleaved samples at `sample_rate` Hz (8000..192000), `channels` 1..32.
+    /// Interleaved samples at `sample_rate` Hz (8000..192000), `channels` 1..32. The rate
+    /// has no default: a wrongly assumed rate would give wrong segments, no error.
     /// A rejected push consumes nothing and the session stays usable.
-    void push(const float *samples, std::size_t count, std::uint32_t sample_rate = 16000,
+    void push(const float *samples, std::size_t count, std::uint32_t sample_rate,
               std::uint32_t channels = 1) {
         detail::check(
             vf_session_push_samples(checked(), samples, count, sample_rate, channels));
     }
     void push(const std::int16_t *samples, std::size_t count,
-              std::uint32_t sample_rate = 16000, std::uint32_t channels = 1) {
+              std::uint32_t sample_rate, std::uint32_t channels = 1) {
         detail::check(
             vf_session_push_samples_i16(checked(), samples, count, sample_rate, channels));
     }
-    void push(const std::vector<float> &samples, std::uint32_t sample_rate = 16000,
+    void push(const std::vector<float> &samples, std::uint32_t sample_rate,
               std::uint32_t channels = 1) {
         push(samples.data(), samples.size(), sample_rate, channels);
     }
-    void push(const std::vector<std::int16_t> &samples, std::uint32_t sample_rate = 16000,
+    void push(const std::vector<std::int16_t> &samples, std::uint32_t sample_rate,
               std::uint32_t channels = 1) {
         push(samples.data(), samples.size(), sample_rate, channels);
     }
 #ifdef VOICEFLOW_HPP_HAS_SPAN
-    void push(std::span<const float> samples, std::uint32_t sample_rate = 16000,
+    void push(std::span<const float> samples, std::uint32_t sample_rate,
               std::uint32_t channels = 1) {
         push(samples.data(), samples.size(), sample_rate, channels);
     }
-    void push(std::span<const std::int16_t> samples, std::uint32_t sample_rate = 16000,
+    void push(std::span<const std::int16_t> samples, std::uint32_t sample_rate,
               std::uint32_t channels = 1) {
         push(samples.data(), samples.size(), sample_rate, channels);
     }

@@ -251,6 +251,29 @@ func TestRejectedPushes(t *testing.T) {
 	wantStatus(t, "empty push after flush", s.PushFloat32(nil, 16000, 1), voiceflow.ErrInvalidState)
 }
 
+// Every push takes the sample rate: a wrongly assumed rate would give wrong segments and no
+// error, so no push method may exist without one (Go has no default arguments; a new
+// method is the only way to add one). The shape is (samples, sampleRate, channels int).
+func TestEveryPushTakesTheSampleRate(t *testing.T) {
+	session := reflect.TypeOf(&voiceflow.Session{})
+	intType := reflect.TypeOf(0)
+	pushes := 0
+	for i := 0; i < session.NumMethod(); i++ {
+		method := session.Method(i)
+		if !strings.HasPrefix(method.Name, "Push") {
+			continue
+		}
+		pushes++
+		in := method.Type // receiver, samples, sampleRate, channels
+		if in.NumIn() != 4 || in.In(1).Kind() != reflect.Slice || in.In(2) != intType || in.In(3) != intType {
+			t.Errorf("%s%v: want (samples []T, sampleRate, channels int)", method.Name, in)
+		}
+	}
+	if pushes != 2 {
+		t.Errorf("%d Push methods, want PushFloat32 and PushInt16", pushes)
+	}
+}
+
 func TestClosedSession(t *testing.T) {
 	s := newSession(t, nil)
 	if s.Close() != nil || s.Close() != nil {

@@ -37,7 +37,33 @@ static_assert(std::is_nothrow_move_assignable<vf::Session>::value, "noexcept mov
 static_assert(std::is_base_of<std::runtime_error, vf::Error>::value, "Error is an exception");
 static_assert(std::is_copy_constructible<vf::Audio>::value, "Audio is a plain value");
 
+// The sample rate has no default (a wrongly assumed rate gives wrong segments and no error):
+// a push without one must not compile, for every kind of samples; with one it does.
+template <typename Void, typename... Args> struct can_push_impl : std::false_type {};
+template <typename... Args>
+struct can_push_impl<
+    std::void_t<decltype(std::declval<vf::Session &>().push(std::declval<Args>()...))>, Args...>
+    : std::true_type {};
+template <typename... Args> constexpr bool can_push = can_push_impl<void, Args...>::value;
+static_assert(can_push<const float *, std::size_t, std::uint32_t>, "pointer, count, rate");
+static_assert(!can_push<const float *, std::size_t>, "no default rate");
+static_assert(can_push<const std::int16_t *, std::size_t, std::uint32_t>, "pointer, count, rate");
+static_assert(!can_push<const std::int16_t *, std::size_t>, "no default rate");
+static_assert(can_push<const std::vector<float> &, std::uint32_t>, "vector, rate");
+static_assert(!can_push<const std::vector<float> &>, "no default rate");
+static_assert(can_push<const std::vector<std::int16_t> &, std::uint32_t>, "vector, rate");
+static_assert(!can_push<const std::vector<std::int16_t> &>, "no default rate");
+#ifdef VOICEFLOW_HPP_HAS_SPAN
+static_assert(can_push<std::span<const float>, std::uint32_t>, "span, rate");
+static_assert(!can_push<std::span<const float>>, "no default rate");
+static_assert(can_push<std::span<const std::int16_t>, std::uint32_t>, "span, rate");
+static_assert(!can_push<std::span<const std::int16_t>>, "no default rate");
+#endif
+
 namespace {
+
+// The rate of the test's WAV (main checks it).
+constexpr std::uint32_t kRate = 16000;
 
 int g_passed = 0;
 int g_failed = 0;
@@ -93,11 +119,11 @@ Segments diarize_i16(const vf::Model &model, const std::vector<std::int16_t> &pc
     vf::Session session(model);
     Segments all;
     if (chunk == 0) {
-        session.push(pcm, 16000);
+        session.push(pcm, kRate);
     } else {
         for (std::size_t at = 0; at < pcm.size(); at += chunk) {
             const std::size_t n = std::min(chunk, pcm.size() - at);
-            session.push(pcm.data() + at, n, 16000, 1);
+            session.push(pcm.data() + at, n, kRate, 1);
             append(all, session.poll());
         }
     }
@@ -150,7 +176,7 @@ void test_devices(const vf::Model &cpu_model, const std::vector<std::int16_t> &p
     CHECK(reason.has_value() && reason->find("cuda") != std::string::npos);
     const std::vector<std::int16_t> first_20_s(pcm.begin(),
                                                pcm.begin() + std::min<std::size_t>(
-                                                                 pcm.size(), 20 * 16000));
+                                                                 pcm.size(), 20 * kRate));
     const Segments on_fallback = diarize_i16(fallback, first_20_s, 1600);
     CHECK(!on_fallback.empty() && same(on_fallback, diarize_i16(cpu_model, first_20_s, 1600)));
 
@@ -181,13 +207,13 @@ void test_session_errors(const vf::Model &model) {
     vf::Session session(model, vf::Config().set("latency", 2.0).set("num_speakers", 2));
     std::vector<float> nan(1600, 0.0f);
     nan[7] = std::numeric_limits<float>::quiet_NaN();
-    CHECK_THROWS(session.push(nan), vf::Status::InvalidAudio, "");
+    CHECK_THROWS(session.push(nan, kRate), vf::Status::InvalidAudio, "");
     std::vector<std::int16_t> quiet(1600, 0);
     CHECK_THROWS(session.push(quiet, 1000), vf::Status::UnsupportedSampleRate, "1000");
-    CHECK_THROWS(session.push(quiet, 16000, 3), vf::Status::InvalidArgument, "");
-    session.push(quiet); // rejected pushes consumed nothing; the session is usable
+    CHECK_THROWS(session.push(quiet, kRate, 3), vf::Status::InvalidArgument, "");
+    session.push(quiet, kRate); // rejected pushes consumed nothing; the session is usable
     session.flush();
-    CHECK_THROWS(session.push(quiet), vf::Status::InvalidState, "");
+    CHECK_THROWS(session.push(quiet, kRate), vf::Status::InvalidState, "");
     session.flush(); // flushing again is a no-op
     CHECK(session.poll().empty());
 }
@@ -196,14 +222,14 @@ void test_moves(const vf::Model &model) {
     std::printf("== moves\n");
     vf::Session a(model);
     std::vector<std::int16_t> quiet(3200, 0);
-    a.push(quiet);
+    a.push(quiet, kRate);
     vf::Session b(std::move(a));
     CHECK(!a && b);
-    CHECK_THROWS(a.push(quiet), vf::Status::InvalidState, "moved from");
+    CHECK_THROWS(a.push(quiet, kRate), vf::Status::InvalidState, "moved from");
     CHECK_THROWS(a.poll(), vf::Status::InvalidState, "Session");
     CHECK_THROWS(a.pending(), vf::Status::InvalidState, "Session");
     CHECK_THROWS(a.flush(), vf::Status::InvalidState, "Session");
-    b.push(quiet);
+    b.push(quiet, kRate);
     vf::Session c(model);
     c = std::move(b); // the session c held is destroyed here
     CHECK(!b && c);
@@ -223,7 +249,7 @@ void test_moves(const vf::Model &model) {
     CHECK(!own && gone);
     CHECK_THROWS(vf::Session s(own), vf::Status::InvalidState, "Model");
     { vf::Model drop(std::move(gone)); }
-    keeps.push(quiet);
+    keeps.push(quiet, kRate);
     keeps.flush();
     CHECK(keeps.poll().empty());
 }
@@ -251,10 +277,10 @@ void test_diarization(const vf::Model &model, const std::vector<std::int16_t> &p
         f32[i] = static_cast<float>(pcm[i]) / 32768.0f;
     }
     vf::Session session(model);
-    session.push(f32);
+    session.push(f32, kRate);
 #ifdef VOICEFLOW_HPP_HAS_SPAN
     std::printf("   (with std::span)\n");
-    CHECK_THROWS(session.push(std::span<const float>(f32).first(3), 16000, 2),
+    CHECK_THROWS(session.push(std::span<const float>(f32).first(3), kRate, 2),
                  vf::Status::InvalidArgument, "");
 #endif
     session.flush();
@@ -275,13 +301,13 @@ void test_offline(const vf::Model &model, const std::vector<std::int16_t> &pcm) 
     static_assert(static_cast<int>(vf::Mode::Offline) == VF_MODE_OFFLINE, "mode values");
     static_assert(static_cast<vf_status>(vf::Status::LimitReached) == VF_ERR_LIMIT_REACHED,
                   "status values");
-    constexpr std::size_t second = 16000;
+    constexpr std::size_t second = kRate;
 
     // Offline: nothing until flush, then the whole stream clustered at once.
     vf::Session offline(model, vf::Config().set_mode(vf::Mode::Offline));
     Segments early;
     for (std::size_t at = 0; at < pcm.size(); at += second) {
-        offline.push(pcm.data() + at, std::min(second, pcm.size() - at));
+        offline.push(pcm.data() + at, std::min(second, pcm.size() - at), kRate);
         append(early, offline.poll());
     }
     CHECK(early.empty() && offline.pending() == 0);
@@ -297,7 +323,7 @@ void test_offline(const vf::Model &model, const std::vector<std::int16_t> &pcm) 
     vf::Session refining(model, config);
     Segments live;
     for (std::size_t at = 0; at < pcm.size(); at += second) {
-        refining.push(pcm.data() + at, std::min(second, pcm.size() - at));
+        refining.push(pcm.data() + at, std::min(second, pcm.size() - at), kRate);
         append(live, refining.poll());
     }
     CHECK(!live.empty());
@@ -318,11 +344,11 @@ void test_offline(const vf::Model &model, const std::vector<std::int16_t> &pcm) 
     // max_offline_audio: a push past it is refused whole; the session stays usable.
     vf::Session limited(
         model, vf::Config().set_mode(vf::Mode::Offline).set("max_offline_audio", 5.0));
-    CHECK_THROWS(limited.push(pcm.data(), 10 * second), vf::Status::LimitReached,
+    CHECK_THROWS(limited.push(pcm.data(), 10 * second, kRate), vf::Status::LimitReached,
                  "max_offline_audio");
-    limited.push(pcm.data(), 5 * second);
-    CHECK_THROWS(limited.push(pcm.data() + 5 * second, second / 10), vf::Status::LimitReached,
-                 "");
+    limited.push(pcm.data(), 5 * second, kRate);
+    CHECK_THROWS(limited.push(pcm.data() + 5 * second, second / 10, kRate),
+                 vf::Status::LimitReached, "");
     limited.flush();
     const Segments first_5_s = limited.poll();
     CHECK(!first_5_s.empty());
@@ -399,7 +425,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     std::vector<std::int16_t> pcm;
-    if (!audio.is_float && audio.channels == 1 && audio.sample_rate == 16000) {
+    if (!audio.is_float && audio.channels == 1 && audio.sample_rate == kRate) {
         pcm.assign(audio.pcm16, audio.pcm16 + audio.frames);
     }
     wav_free(&audio);

@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_WAV = ROOT / "examples" / "data" / "conversation.wav"
+#: The example's sample rate (checked by the pcm fixture).
+RATE = 16000
 
 os.environ.setdefault(
     "VOICEFLOW_LIB", str(ROOT / "target" / "release" / "libvoiceflow.so")
@@ -30,16 +32,16 @@ def model() -> voiceflow.Model:
 def pcm() -> np.ndarray:
     """The example conversation: 16 kHz mono int16."""
     with wave.open(str(EXAMPLE_WAV)) as w:
-        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (RATE, 1, 2)
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
 
 
-def diarize(model, chunks, **push_args) -> list:
+def diarize(model, chunks, sample_rate=RATE, **push_args) -> list:
     """Pushes each chunk, polling after each; flushes; returns every segment."""
     with voiceflow.Session(model) as session:
         segments = []
         for chunk in chunks:
-            session.push(chunk, **push_args)
+            session.push(chunk, sample_rate, **push_args)
             segments += session.poll()
         segments += session.flush()
         assert session.pending == 0

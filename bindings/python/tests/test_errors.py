@@ -7,7 +7,7 @@ import pytest
 import voiceflow
 from voiceflow import _errors, _native
 
-from conftest import chunked
+from conftest import RATE, chunked
 
 STATUS_CLASSES = {
     -1: voiceflow.NullPointerError,
@@ -117,13 +117,29 @@ def test_rejected_pushes_consume_nothing(model, pcm, reference):
             if i % 40 == 5:
                 for kwargs, cls in bad_pushes:
                     with pytest.raises(cls):
-                        session.push(**kwargs)
-            session.push(chunk)
+                        session.push(**{"sample_rate": RATE, **kwargs})
+            session.push(chunk, RATE)
             segments += session.poll()
         segments += session.flush()
         with pytest.raises(voiceflow.InvalidStateError):
-            session.push(np.zeros(16, np.int16))
+            session.push(np.zeros(16, np.int16), RATE)
     assert segments == reference
+
+
+def test_push_needs_the_sample_rate(model, pcm):
+    """No rate is assumed: leaving it out is a TypeError, and nothing is consumed."""
+    with voiceflow.Session(model) as session:
+        with pytest.raises(TypeError, match="sample_rate"):
+            session.push(pcm[:RATE])
+        with pytest.raises(TypeError, match="sample_rate"):
+            session.push(pcm[:RATE], channels=1)
+        with pytest.raises(TypeError, match="sample_rate"):
+            session.push(pcm[:RATE], sample_rate=None)
+        # Nothing reached the library: the first rate it sees may still be any rate
+        # (a stream's rate cannot change once set).
+        session.push(pcm[: RATE // 2], 8000)
+        with pytest.raises(voiceflow.UnsupportedSampleRateError):
+            session.push(pcm[:RATE], RATE)
 
 
 def test_closed_objects_raise_invalid_state(model):
@@ -132,7 +148,7 @@ def test_closed_objects_raise_invalid_state(model):
     session.close()  # idempotent
     assert session.closed
     for call in (
-        lambda: session.push(b""),
+        lambda: session.push(b"", RATE),
         session.poll,
         session.flush,
         lambda: session.pending,

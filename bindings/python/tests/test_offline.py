@@ -3,16 +3,14 @@
 import pytest
 import voiceflow
 
-from conftest import chunked
-
-RATE = 16000
+from conftest import RATE, chunked
 
 
 def push_all(session, samples) -> list:
     """Pushes 1 s chunks, polling after each; returns what poll() gave before flush."""
     live = []
     for chunk in chunked(samples, RATE):
-        session.push(chunk)
+        session.push(chunk, RATE)
         live += session.poll()
     return live
 
@@ -30,7 +28,7 @@ def test_offline_session_answers_only_at_flush(model, pcm):
 
 def test_mode_accepts_names_and_numbers(model, pcm):
     with voiceflow.Session(model, {"mode": 1}) as by_number:
-        by_number.push(pcm[: RATE * 10])
+        by_number.push(pcm[: RATE * 10], RATE)
         assert by_number.poll() == []  # offline: nothing before flush
     with voiceflow.Config(mode="streaming", refine=False):
         pass
@@ -62,7 +60,7 @@ def test_refined_result_needs_refine(model, pcm):
         with voiceflow.Session(model, config) as session:
             with pytest.raises(voiceflow.InvalidStateError):
                 session.poll_refined()
-            session.push(pcm[:RATE])
+            session.push(pcm[:RATE], RATE)
             session.flush()
             with pytest.raises(voiceflow.InvalidStateError) as info:
                 _ = session.pending_refined
@@ -78,18 +76,18 @@ def test_refine_with_offline_mode_is_a_config_error(model):
 def test_max_offline_audio_refuses_the_push_past_it(model, pcm):
     with voiceflow.Session(model, {"mode": "offline", "max_offline_audio": 5}) as s:
         with pytest.raises(voiceflow.LimitReachedError) as info:
-            s.push(pcm[: RATE * 10])  # all or nothing: refused, nothing consumed
+            s.push(pcm[: RATE * 10], RATE)  # all or nothing: refused, nothing consumed
         assert info.value.status == -13 and info.value.message
         taken = 0
         for chunk in chunked(pcm[: RATE * 10], RATE):
             try:
-                s.push(chunk)
+                s.push(chunk, RATE)
             except voiceflow.LimitReachedError:
                 break
             taken += 1
         assert taken == 5  # exactly 5 s fit
         with pytest.raises(voiceflow.LimitReachedError):
-            s.push(pcm[: RATE // 10])  # still refused (0.1 s), the session usable
+            s.push(pcm[: RATE // 10], RATE)  # still refused (0.1 s), the session usable
         segments = s.flush()  # the answer up to the limit
         assert s.poll() == []
     assert segments and all(seg.end <= 5.0 + 1e-6 for seg in segments)

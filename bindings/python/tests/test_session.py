@@ -7,7 +7,7 @@ import pytest
 import voiceflow
 from voiceflow._api import _as_samples
 
-from conftest import chunked, diarize
+from conftest import RATE, chunked, diarize
 
 
 def test_reference_is_plausible(reference):
@@ -67,7 +67,7 @@ def test_context_managers_iteration_and_pending(model, pcm):
         session = voiceflow.Session(model, config)
     assert config.closed  # the session keeps its own copy
     with session:
-        session.push(pcm[: 16000 * 20])
+        session.push(pcm[: RATE * 20], RATE)
         waiting = session.pending
         assert waiting > 0
         assert len(list(session)) == waiting
@@ -86,7 +86,7 @@ def test_session_outlives_a_closed_model(pcm, reference):
     with session:
         segments = []
         for chunk in chunked(pcm, 1600):
-            session.push(chunk)
+            session.push(chunk, RATE)
             segments += session.poll()
         segments += session.flush()
     assert segments == reference

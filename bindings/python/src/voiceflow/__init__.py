@@ -14,7 +14,10 @@
 On import, the bundled libvoiceflow.so is loaded and its ABI version checked
 (AbiMismatchError otherwise). ONNX Runtime comes from the ``onnxruntime`` package
 (``ORT_DYLIB_PATH`` wins); it is loaded when the first Model is opened, or by
-``load_runtime()``. Default models are looked up in ``$VOICEFLOW_HOME/models``.
+``load_runtime()``. ``Model()`` without paths opens ``$VOICEFLOW_HOME/models/...`` when
+that holds them, else the default models bundled in the package.
+
+``python -m voiceflow diarize FILE`` diarizes a file from the command line.
 """
 
 from __future__ import annotations

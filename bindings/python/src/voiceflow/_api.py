@@ -7,12 +7,14 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _native
-from ._errors import InvalidArgumentError, InvalidStateError
+from ._defaults import EMBEDDING_FILE, SEGMENTATION_FILE, default_model
+from ._errors import InvalidArgumentError, InvalidStateError, ModelError
 
 _lib = _native.lib
 _check = _native.check
@@ -64,7 +66,9 @@ def _new_handle(opener: Any, *args: Any) -> int:
 
 class Model(_Handle):
     """A loaded pair of segmentation and embedding models; share it across sessions and
-    threads. ``None`` paths mean the default models in ``$VOICEFLOW_HOME/models``.
+    threads. A ``None`` path means the default model: ``$VOICEFLOW_HOME/models/<file>``
+    when ``VOICEFLOW_HOME`` is set and holds it, else the copy bundled in the package
+    (``segmentation_path`` and ``embedding_path`` say which files were opened).
 
     ``device`` is "cpu", "cpu:N" (N inference threads, overriding ``threads``), "cuda",
     "cuda:K" or "best" (CUDA when usable, else the CPU). A GPU that cannot be used raises
@@ -88,6 +92,13 @@ class Model(_Handle):
             # ctypes would cut the string at the NUL and open another device.
             raise InvalidArgumentError(f"device {device!r} contains a NUL character")
         flags = _native.MODEL_ALLOW_CPU_FALLBACK if allow_cpu_fallback else 0
+        if segmentation is None:
+            segmentation = _default_model(SEGMENTATION_FILE)
+        if embedding is None:
+            embedding = _default_model(EMBEDDING_FILE)
+        self._paths = tuple(
+            None if p is None else Path(p) for p in (segmentation, embedding)
+        )
         load_runtime()
         handle = _new_handle(
             _lib.vf_model_open_ex,
@@ -98,6 +109,17 @@ class Model(_Handle):
             flags,
         )
         super().__init__(handle, _lib.vf_model_free, "Model")
+
+    @property
+    def segmentation_path(self) -> Path | None:
+        """The segmentation model file opened; None when the library chose its own default
+        (a source checkout whose ``$VOICEFLOW_HOME/models`` lacks it)."""
+        return self._paths[0]
+
+    @property
+    def embedding_path(self) -> Path | None:
+        """The embedding model file opened; None as for ``segmentation_path``."""
+        return self._paths[1]
 
     @property
     def device(self) -> str:
@@ -174,10 +196,9 @@ class Session(_Handle):
         super().__init__(handle, _lib.vf_session_destroy, "Session")
         self._lock = threading.Lock()
 
-    def push(
-        self, samples: Any, sample_rate: int = 16000, channels: int | None = None
-    ) -> None:
-        """Pushes interleaved samples at ``sample_rate`` Hz.
+    def push(self, samples: Any, sample_rate: int, channels: int | None = None) -> None:
+        """Pushes interleaved samples at ``sample_rate`` Hz (8000..192000, resampled by the
+        library). Required: a wrongly assumed rate would give wrong segments, no error.
 
         ``samples``: a float32 or int16 numpy array (passed without copying when
         C-contiguous and native-endian; other float dtypes are converted to float32), a
@@ -265,6 +286,17 @@ class Session(_Handle):
 
     def __iter__(self) -> Iterator[Segment]:
         return iter(self.poll())
+
+
+def _default_model(name: str) -> Path | None:
+    path = default_model(name)
+    if path is not None and not path.is_file():
+        raise ModelError(
+            f"{path} does not exist: this voiceflow package was installed without its "
+            "default models; reinstall it (pip install --force-reinstall with the wheel or "
+            "./bindings/python), or pass segmentation= and embedding= paths"
+        )
+    return path
 
 
 def _uint32(value: int, name: str) -> int:

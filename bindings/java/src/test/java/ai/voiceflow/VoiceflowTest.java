@@ -2,6 +2,7 @@ package ai.voiceflow;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -57,6 +58,7 @@ public final class VoiceflowTest {
             test("config", VoiceflowTest::config);
             test("empty pushes", VoiceflowTest::emptyPushes);
             test("rejected pushes", VoiceflowTest::rejectedPushes);
+            test("every push takes the sample rate", VoiceflowTest::everyPushTakesTheRate);
             test("closed objects", VoiceflowTest::closedObjects);
             test("model closed before its session", VoiceflowTest::modelOutlivedBySession);
             test("byte buffers", VoiceflowTest::byteBuffers);
@@ -234,6 +236,33 @@ public final class VoiceflowTest {
             s.push(new short[800], 8000, 1); // empty pushes did not fix the rate
             check(true, "first real push at 8 kHz");
         }
+    }
+
+    /**
+     * A wrongly assumed rate would give wrong segments and no error, so no push overload may
+     * leave it out. Types alone cannot tell (offset, length) from (sampleRate, channels), so
+     * the overloads are listed: a new one fails here until its rate is checked and listed.
+     */
+    private static void everyPushTakesTheRate() {
+        List<String> found = new ArrayList<>();
+        for (Method m : Session.class.getMethods()) {
+            if (m.getName().startsWith("push")) {
+                StringBuilder shape = new StringBuilder(m.getName());
+                for (Class<?> type : m.getParameterTypes()) {
+                    shape.append(' ').append(type.getSimpleName());
+                }
+                found.add(shape.toString());
+            }
+        }
+        Collections.sort(found);
+        // samples [offset length] sampleRate channels
+        List<String> expected = Arrays.asList(
+                "push float[] int int",
+                "push float[] int int int int",
+                "push short[] int int",
+                "push short[] int int int int",
+                "pushPcm16 ByteBuffer int int");
+        check(found.equals(expected), "push overloads " + found + ", want " + expected);
     }
 
     private static void rejectedPushes() throws Exception {
