@@ -21,8 +21,9 @@ bad arguments or no file to do.
 
 Without --address, Ray starts on this machine with N workers. With --address the run
 joins a running cluster (`ray start --head` ...): every node needs the voiceflow package
-and its models at the same paths, and the input folder at the same path (shared storage);
-the RTTMs and the summary are written by this process, on this machine.
+(its wheel carries the default models; other models at the same paths everywhere), and
+the input folder at the same path (shared storage); the RTTMs and the summary are
+written by this process, on this machine.
 """
 
 from __future__ import annotations
@@ -51,17 +52,6 @@ AUDIO_SUFFIXES = {
 }  # fmt: skip
 
 
-def to_rttm(uri: str, segments: list) -> str:
-    """The RTTM text of the Rust CLI (pipeline::to_rttm): whitespace in the uri would
-    break the format, so it becomes '_'; an empty uri is "audio"."""
-    uri = "".join("_" if c.isspace() else c for c in uri) or "audio"
-    return "".join(
-        f"SPEAKER {uri} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> "
-        f"SPEAKER_{s.speaker:02} <NA> <NA>\n"
-        for s in segments
-    )
-
-
 class Diarizer:
     """One worker process: opens the model once, then diarizes file after file."""
 
@@ -76,7 +66,10 @@ class Diarizer:
             # driver (a laptop talking to ray://...) needs Ray but not voiceflow.
             import voiceflow
 
-            self.voiceflow = voiceflow
+            # `python -m voiceflow`'s writer: the Rust CLI's RTTM, byte for byte.
+            from voiceflow.__main__ import to_rttm
+
+            self.voiceflow, self.to_rttm = voiceflow, to_rttm
             self.model = voiceflow.Model(**model_args)
             self.config = voiceflow.Config(**settings)
             # A value out of range only fails when a session is made: find out now, once,
@@ -105,9 +98,11 @@ class Diarizer:
         except Exception as e:  # any error of this one file is that file's failure
             reason = f"{type(e).__name__}: {e}"
             return {"status": "failed", "reason": reason, "worker": self.where}
+        # The file stem, as the Rust CLI names it (undecodable bytes as U+FFFD).
+        uri = os.fsencode(Path(path).stem).decode("utf-8", "replace")
         return {
             "status": "ok",
-            "rttm": to_rttm(Path(path).stem, segments),
+            "rttm": self.to_rttm(uri, segments),
             "audio_seconds": len(samples) / rate,
             "compute_seconds": time.perf_counter() - started,
             # CPU time of the whole worker process (inference, decoding, Ray's threads):
