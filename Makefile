@@ -20,7 +20,7 @@ MP3 := examples/data/conversation.mp3
 .PHONY: setup build demo test test-rust test-python test-c test-models header lint eval eval-oracle bench clean \
 	test-go test-java example-go example-java go-setup java-build \
 	install examples test-bindings-c example-c example-cpp \
-	test-python-bindings example-python test-same-answer test-readme \
+	test-python-bindings example-python test-same-answer test-readme test-ray bench-ray \
 	setup-gpu test-cuda-feature test-gpu \
 	test-reliability test-threads tsan test-fuzz fuzz fuzz-build valgrind miri miri-resample soak nightly
 
@@ -41,7 +41,7 @@ demo: build
 ## tree, and the same-answer check across the five languages, and the short reliability
 ## checks (threads, TSan, fuzzing, Miri).
 test: setup lint test-rust test-cuda-feature test-c test-python test-models test-bindings-c \
-	test-python-bindings test-go test-java test-same-answer test-readme test-reliability
+	test-python-bindings test-ray test-go test-java test-same-answer test-readme test-reliability
 	@echo "voiceflow: all test suites passed"
 
 lint:
@@ -49,7 +49,8 @@ lint:
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy --release --all-targets --features eval-oracle -- -D warnings
-	$(VF_HOME)/venv/bin/ruff check scripts models bindings examples/python tests/bindings tests/readme
+	$(VF_HOME)/venv/bin/ruff check scripts models bindings examples/python tests/bindings tests/ray \
+		tests/readme
 
 test-rust: setup
 	cargo test --release
@@ -263,6 +264,23 @@ test-readme: build go-setup java-build
 example-python:
 	@$(MAKE) -s --no-print-directory build >&2
 	@$(PY_BINDINGS_ENV) $(PY) examples/python/diarize_file.py $(FILE)
+
+# Ray (examples/python/ray_corpus.py): Ray in a venv of its own, pinned, never a
+# dependency of the binding; the in-tree binding and library come from PY_BINDINGS_ENV.
+RAY_VENV := $(VF_HOME)/ray-venv
+$(RAY_VENV)/.stamp: tests/ray/requirements.txt | setup
+	python3 -m venv $(RAY_VENV)
+	$(RAY_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+## The Ray example on a local cluster of two 1-CPU nodes: RTTMs equal to the CLI's, bad
+## files reported, a worker killed mid-file replaced and its file done again.
+test-ray: build $(RAY_VENV)/.stamp
+	$(PY_BINDINGS_ENV) $(RAY_VENV)/bin/python -m pytest -q tests/ray
+
+## Throughput per core of the Ray example (1 and 2 workers) against the CLI, same files.
+bench-ray: build $(RAY_VENV)/.stamp
+	$(PY_BINDINGS_ENV) $(RAY_VENV)/bin/python tests/ray/bench_ray.py
 
 ## The same file through C, C++, Python, Go and Java must give identical segments (and
 ## the same again on the MP3).
