@@ -11,7 +11,7 @@
 //   voiceflow::Session offline(model, voiceflow::Config().set_mode(voiceflow::Mode::Offline));
 //   voiceflow::Session refining(model, voiceflow::Config().set_refine(true));
 //
-//   // Any common audio file (WAV, FLAC, MP3, Ogg Vorbis, M4A, ...), decoded by the library:
+//   // Any common audio file (WAV, FLAC, MP3, Ogg Vorbis, AIFF, ...), decoded by the library:
 //   const voiceflow::Audio audio = voiceflow::read_audio("meeting.mp3");
 //   session.push(audio.samples, audio.sample_rate, audio.channels);
 //
@@ -405,7 +405,7 @@ struct Audio {
 /// Decodes the audio file at `path` (UTF-8) with the library's own decoders
 /// (vf_audio_read_file), so C++ reads what the CLI and every binding read: WAV (8- to
 /// 32-bit PCM, 32/64-bit float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis,
-/// and AAC or ALAC in MP4/M4A or MKV/WebM; the content decides, not the extension. Opus is
+/// ADTS AAC, and MKV/WebM; the content decides, not the extension. Opus is
 /// not supported. A missing, empty, non-audio or undecodable file throws Status::Io,
 /// whose message names the file and the supported formats.
 inline Audio read_audio(const std::string &path) {

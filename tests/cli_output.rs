@@ -272,6 +272,11 @@ fn an_mp3_diarizes_and_what_is_not_audio_is_one_line_and_exit_1() {
             root.join("tests/data/audio/opus.ogg"),
             "Opus audio is not supported",
         ),
+        // A decoder panic, contained: one line too, no "thread panicked" text.
+        (
+            root.join("tests/data/audio/crash_rate0.wav"),
+            "the decoder failed on malformed data",
+        ),
     ] {
         let file = path_str(&file);
         let out = voiceflow(&["diarize", &file]).output().unwrap();

@@ -18,7 +18,7 @@
 // cfg.SetRefine(true) a streaming session keeps its live segments and also makes that
 // answer at Flush, polled separately with PollRefined.
 //
-// ReadAudio decodes an audio file (WAV, FLAC, MP3, Ogg Vorbis, M4A, ...) with the
+// ReadAudio decodes an audio file (WAV, FLAC, MP3, Ogg Vorbis, AIFF, ...) with the
 // library's own decoders, for session.PushFloat32(a.Samples, a.SampleRate, a.Channels).
 //
 // Errors from the library are *Error values; compare them with errors.Is against

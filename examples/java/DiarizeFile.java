@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /**
  * Prints the speaker turns of an audio file (any format {@link Audio#read(String)} decodes:
- * WAV, FLAC, MP3, Ogg Vorbis, M4A, ...), one "start end speaker" line each, exactly like the
+ * WAV, FLAC, MP3, Ogg Vorbis, AIFF, ...), one "start end speaker" line each, exactly like the
  * C, C++, Python and Go examples: default models, 1 thread, default config, 100 ms pushes of
  * the decoded samples with a poll after each, then flush and drain.
  *

@@ -1,9 +1,12 @@
 //! Audio files in, through the pure-Rust `symphonia` decoders: every WAV flavour (integer
-//! PCM, float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, and AAC or ALAC in
-//! MP4/M4A or MKV/WebM. Used by the command-line tool and by `vf_audio_read_file`, which the
+//! PCM, float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, ADTS AAC, and
+//! MKV/WebM. MP4/M4A is refused: symphonia 0.5.5's MP4 reader sizes its sample tables from
+//! the file's counts, and 4 kB files made it ask for 6.7 and 19.5 GB (where the system
+//! refuses that, the process aborts). Used by the command-line tool and by `vf_audio_read_file`, which the
 //! bindings' file helpers call, so every language reads the same formats the same way.
 
-use std::io::{Cursor, ErrorKind};
+use std::cell::Cell;
+use std::io::{Cursor, ErrorKind, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -19,7 +22,7 @@ use crate::error::{Error, Result, Status};
 
 /// What the decoders read, for error messages.
 pub const SUPPORTED_FORMATS: &str = "WAV (8- to 32-bit PCM, 32/64-bit float, A-law, mu-law, \
-    ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, and AAC or ALAC in MP4/M4A or MKV/WebM";
+    ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, ADTS AAC, and MKV/WebM";
 
 /// A decoded file: interleaved samples in -1..1.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,16 +64,32 @@ pub fn decode_audio_bytes(bytes: Vec<u8>, name: &str) -> Result<DecodedAudio> {
     decode(Box::new(Cursor::new(bytes)), None, name)
 }
 
+thread_local! {
+    /// Set while this thread runs the decoders, for [`in_audio_decoder`].
+    static DECODING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is inside the symphonia decoders right now: for a panic hook.
+/// Some malformed files make them panic instead of failing (symphonia 0.5.5: a header
+/// declaring 0 Hz panics in `TimeBase::new`, an ADTS header in `step_by(0)`).
+/// [`read_audio`] contains those panics and returns an error; a program's panic hook can
+/// use this to keep quiet about them, since the error that follows says what went wrong.
+pub fn in_audio_decoder() -> bool {
+    DECODING.with(Cell::get)
+}
+
 fn decode(
     source: Box<dyn MediaSource>,
     extension: Option<&str>,
     name: &str,
 ) -> Result<DecodedAudio> {
     // A decoder bug on malformed input must not take the host down: it becomes an error.
-    catch_unwind(AssertUnwindSafe(|| {
+    DECODING.with(|d| d.set(true));
+    let decoded = catch_unwind(AssertUnwindSafe(|| {
         decode_unguarded(source, extension, name)
-    }))
-    .unwrap_or_else(|_| {
+    }));
+    DECODING.with(|d| d.set(false));
+    decoded.unwrap_or_else(|_| {
         Err(Error::new(
             Status::Io,
             format!("{name}: the decoder failed on malformed data"),
@@ -83,6 +102,16 @@ fn decode_unguarded(
     extension: Option<&str>,
     name: &str,
 ) -> Result<DecodedAudio> {
+    let mut source = source;
+    if is_mp4(&mut source) {
+        return Err(Error::new(
+            Status::Io,
+            format!(
+                "{name}: MP4/M4A files are not supported yet (the pure-Rust MP4 reader is not \
+                 safe on malformed files); convert it first, e.g. `ffmpeg -i {name} out.flac`"
+            ),
+        ));
+    }
     let mut hint = Hint::new();
     if let Some(extension) = extension {
         hint.with_extension(extension);
@@ -179,6 +208,15 @@ fn decode_unguarded(
         sample_rate,
         channels,
     })
+}
+
+/// An ISO base media file (MP4, M4A, MOV, 3GP) starts with a box whose type is "ftyp".
+fn is_mp4(source: &mut Box<dyn MediaSource>) -> bool {
+    let mut head = [0u8; 8];
+    let found = source.read_exact(&mut head).is_ok() && &head[4..] == b"ftyp";
+    // Rewind for the probe; a source that cannot seek back fails there with a clear error.
+    let _ = source.seek(SeekFrom::Start(0));
+    found
 }
 
 fn not_audio(name: &str, why: &str) -> Error {

@@ -5,7 +5,7 @@ mod file;
 mod resample;
 mod ring;
 
-pub use file::{decode_audio_bytes, read_audio, DecodedAudio, SUPPORTED_FORMATS};
+pub use file::{decode_audio_bytes, in_audio_decoder, read_audio, DecodedAudio, SUPPORTED_FORMATS};
 pub use resample::{StreamResampler, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 pub use ring::SampleRing;
 

@@ -186,6 +186,14 @@ impl EngineArgs {
 }
 
 fn main() -> ExitCode {
+    // A decoder panic on a malformed file is contained by read_audio and reported as one
+    // error line; the default hook's "thread panicked" text would only add noise to it.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !voiceflow::audio::in_audio_decoder() {
+            default_hook(info);
+        }
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return output::clap_exit(&e),

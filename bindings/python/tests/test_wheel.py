@@ -19,6 +19,8 @@ from voiceflow import _defaults
 
 from conftest import EXAMPLE_WAV, ROOT
 
+EXAMPLE_MP3 = ROOT / "examples" / "data" / "conversation.mp3"
+
 BUNDLED = {
     _defaults.SEGMENTATION_FILE,
     _defaults.EMBEDDING_FILE,
@@ -71,9 +73,9 @@ def installed(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def rust_rttm() -> bytes:
-    """`voiceflow diarize examples/data/conversation.wav --format rttm` of the Rust CLI."""
+    """`voiceflow diarize examples/data/conversation.mp3 --format rttm` of the Rust CLI."""
     rust_cli = ROOT / "target" / "release" / "voiceflow"
-    command = [rust_cli, "diarize", EXAMPLE_WAV, "--format", "rttm"]
+    command = [rust_cli, "diarize", EXAMPLE_MP3, "--format", "rttm"]
     return subprocess.run(command, capture_output=True, check=True).stdout
 
 
@@ -145,10 +147,11 @@ def test_the_installed_package_diarizes_on_its_own(
     expected = "".join(f"{s.start:.3f} {s.end:.3f} {s.speaker}\n" for s in reference)
     assert example.stdout == expected
 
-    # The CLI as a pip user runs it, against the Rust CLI (whose RTTM uri is the stem).
-    shutil.copyfile(EXAMPLE_WAV, tmp_path / "conversation.wav")
+    # The second of a pip user's two commands, on an MP3, against the Rust CLI (whose
+    # RTTM uri is the stem).
+    shutil.copyfile(EXAMPLE_MP3, tmp_path / "conversation.mp3")
     cli = subprocess.run(
-        [python, "-m", "voiceflow", "diarize", "conversation.wav", "--format", "rttm"],
+        [python, "-m", "voiceflow", "diarize", "conversation.mp3", "--format", "rttm"],
         cwd=tmp_path,
         env=clean_env(home),
         capture_output=True,

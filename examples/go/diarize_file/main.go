@@ -1,5 +1,5 @@
 // Command diarize_file prints the speaker turns of an audio file (any format
-// voiceflow.ReadAudio decodes: WAV, FLAC, MP3, Ogg Vorbis, M4A, ...), one
+// voiceflow.ReadAudio decodes: WAV, FLAC, MP3, Ogg Vorbis, AIFF, ...), one
 // "start end speaker" line each, exactly like the C, C++, Python and Java examples:
 // default models, 1 thread, default config, 100 ms pushes of the decoded samples with a
 // poll after each, then flush and drain.

@@ -2,7 +2,7 @@
 
     import voiceflow
 
-    samples, rate = voiceflow.read_audio("talk.mp3")   # WAV, FLAC, MP3, Ogg, M4A...
+    samples, rate = voiceflow.read_audio("talk.mp3")   # WAV, FLAC, MP3, Ogg, AIFF...
     with voiceflow.Model() as model, voiceflow.Session(model) as session:
         for chunk in np.array_split(samples, 100):     # or audio as it arrives: numpy
             session.push(chunk, sample_rate=rate)      # float32/int16, bytes or lists

@@ -108,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     sub = commands.add_parser(
         "diarize",
-        help="diarize an audio file (WAV, FLAC, MP3, Ogg, M4A, ...)",
+        help="diarize an audio file (WAV, FLAC, MP3, Ogg, AIFF, ...)",
         description="Diarize an audio file by streaming it through a session in "
         f"{CHUNK_MS} ms chunks.",
     )
