@@ -2,8 +2,9 @@
 //! PCM, float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, ADTS AAC, and
 //! MKV/WebM. MP4/M4A is refused: symphonia 0.5.5's MP4 reader sizes its sample tables from
 //! the file's counts, and 4 kB files made it ask for 6.7 and 19.5 GB (where the system
-//! refuses that, the process aborts). Used by the command-line tool and by `vf_audio_read_file`, which the
-//! bindings' file helpers call, so every language reads the same formats the same way.
+//! refuses that, the process aborts). Used by the command-line tool and by
+//! `vf_audio_read_file`, which the bindings' file helpers call, so every language reads
+//! the same formats the same way.
 
 use std::cell::Cell;
 use std::io::{Cursor, ErrorKind, Read, Seek, SeekFrom};
@@ -47,10 +48,6 @@ pub fn read_audio(path: &Path) -> Result<DecodedAudio> {
     let name = path.display().to_string();
     let file =
         std::fs::File::open(path).map_err(|e| Error::new(Status::Io, format!("{name}: {e}")))?;
-    let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
-    if empty {
-        return Err(not_audio(&name, "the file is empty"));
-    }
     let extension = path.extension().and_then(|e| e.to_str());
     decode(Box::new(file), extension, &name)
 }
@@ -58,9 +55,6 @@ pub fn read_audio(path: &Path) -> Result<DecodedAudio> {
 /// Decodes a whole file held in memory; `name` (a path, usually) prefixes error messages.
 /// Any byte sequence gives either audio or an `Io` error, never a panic.
 pub fn decode_audio_bytes(bytes: Vec<u8>, name: &str) -> Result<DecodedAudio> {
-    if bytes.is_empty() {
-        return Err(not_audio(name, "the file is empty"));
-    }
     decode(Box::new(Cursor::new(bytes)), None, name)
 }
 
@@ -98,12 +92,16 @@ fn decode(
 }
 
 fn decode_unguarded(
-    source: Box<dyn MediaSource>,
+    mut source: Box<dyn MediaSource>,
     extension: Option<&str>,
     name: &str,
 ) -> Result<DecodedAudio> {
-    let mut source = source;
-    if is_mp4(&mut source) {
+    let head = sniff(&mut source);
+    if head.is_empty() {
+        return Err(not_audio(name, "the file is empty"));
+    }
+    // An ISO base media file (MP4, M4A, MOV, 3GP) starts with a box whose type is "ftyp".
+    if head.get(4..8) == Some(b"ftyp".as_slice()) {
         return Err(Error::new(
             Status::Io,
             format!(
@@ -210,13 +208,13 @@ fn decode_unguarded(
     })
 }
 
-/// An ISO base media file (MP4, M4A, MOV, 3GP) starts with a box whose type is "ftyp".
-fn is_mp4(source: &mut Box<dyn MediaSource>) -> bool {
-    let mut head = [0u8; 8];
-    let found = source.read_exact(&mut head).is_ok() && &head[4..] == b"ftyp";
+/// The first bytes of `source` (at most 8; none for an empty file), then rewinds it.
+fn sniff(source: &mut Box<dyn MediaSource>) -> Vec<u8> {
+    let mut head = Vec::with_capacity(8);
+    let _ = source.by_ref().take(8).read_to_end(&mut head);
     // Rewind for the probe; a source that cannot seek back fails there with a clear error.
     let _ = source.seek(SeekFrom::Start(0));
-    found
+    head
 }
 
 fn not_audio(name: &str, why: &str) -> Error {
