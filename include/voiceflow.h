@@ -480,11 +480,10 @@ void vf_session_destroy(struct vf_session *session);
 
 /**
  * Decodes the audio file at `path` (UTF-8) into memory: WAV (8- to 32-bit PCM, 32/64-bit
- * float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, ADTS AAC, and
- * MKV/WebM. The content decides the format; the extension only hints. Opus and MP4/M4A
- * are not supported (MP4: symphonia's reader is not safe on malformed files). A missing,
- * empty, non-audio or undecodable file is `VF_ERR_IO`, and vf_last_error() names the
- * file and what is supported. The samples keep the file's rate
+ * float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, MP4/M4A (AAC, ALAC),
+ * ADTS AAC, and MKV/WebM. The content decides the format; the extension only hints. Opus
+ * is not supported. A missing, empty, non-audio or undecodable file is `VF_ERR_IO`, and
+ * vf_last_error() names the file and what is supported. The samples keep the file's rate
  * and channels: push them as they are, e.g.
  * `vf_session_push_samples(s, vf_audio_samples(a), vf_audio_sample_count(a),
  * vf_audio_sample_rate(a), vf_audio_channels(a))` (split files longer than

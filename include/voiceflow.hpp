@@ -405,9 +405,9 @@ struct Audio {
 /// Decodes the audio file at `path` (UTF-8) with the library's own decoders
 /// (vf_audio_read_file), so C++ reads what the CLI and every binding read: WAV (8- to
 /// 32-bit PCM, 32/64-bit float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis,
-/// ADTS AAC, and MKV/WebM; the content decides, not the extension. Opus is
-/// not supported. A missing, empty, non-audio or undecodable file throws Status::Io,
-/// whose message names the file and the supported formats.
+/// MP4/M4A (AAC, ALAC), ADTS AAC, and MKV/WebM; the content decides, not the extension.
+/// Opus is not supported. A missing, empty, non-audio or undecodable file throws
+/// Status::Io, whose message names the file and the supported formats.
 inline Audio read_audio(const std::string &path) {
     vf_audio *raw = nullptr;
     detail::check(vf_audio_read_file(detail::c_str_checked(path, "the audio path"), &raw));

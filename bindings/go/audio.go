@@ -29,8 +29,8 @@ func (a *Audio) Frames() int {
 
 // ReadAudio decodes the audio file at path with the library's own decoders, so Go reads
 // exactly what the CLI and the other bindings read: WAV (8- to 32-bit PCM, 32/64-bit
-// float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, ADTS AAC, and MKV/WebM;
-// the content decides, not the extension. Opus and MP4/M4A are not supported.
+// float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, MP4/M4A (AAC, ALAC),
+// ADTS AAC, and MKV/WebM; the content decides, not the extension. Opus is not supported.
 // A missing, empty, non-audio or undecodable file is an *Error matching ErrIO whose
 // message names the file and the supported formats.
 func ReadAudio(path string) (*Audio, error) {

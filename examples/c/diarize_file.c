@@ -4,7 +4,7 @@
  *   diarize_file <audio file>
  *
  * The file is decoded by the library (vf_audio_read_file: WAV, FLAC, MP3, Ogg Vorbis,
- * ADTS AAC, AIFF, CAF), so this reads what the CLI and every binding read.
+ * M4A, ADTS AAC, AIFF, CAF), so this reads what the CLI and every binding read.
  *
  * This is the reference of the "same answer in every language" convention: default
  * models with one inference thread, default config, the decoded samples pushed in chunks

@@ -2,8 +2,8 @@
 //
 //   diarize_file_cpp <audio file>
 //
-// voiceflow::read_audio decodes it (WAV, FLAC, MP3, Ogg Vorbis, ADTS AAC, AIFF,
-// CAF). Follows the "same answer in every language" convention (see
+// voiceflow::read_audio decodes it (WAV, FLAC, MP3, Ogg Vorbis, M4A, ADTS AAC,
+// AIFF, CAF). Follows the "same answer in every language" convention (see
 // examples/c/diarize_file.c): default models with one thread, default config, the decoded
 // samples pushed in 100 ms chunks with a poll after each, then flush and poll. Errors go
 // to stderr, exit status 1.

@@ -2,7 +2,7 @@
 
     python examples/python/diarize_file.py <audio file>
 
-voiceflow.read_audio decodes it (WAV, FLAC, MP3, Ogg Vorbis, ADTS AAC, AIFF, CAF).
+voiceflow.read_audio decodes it (WAV, FLAC, MP3, Ogg Vorbis, M4A, AAC, AIFF, CAF).
 Follows the "same answer in every language" convention (see examples/c/diarize_file.c):
 default models with one thread, default config, the decoded samples pushed in 100 ms chunks
 with a poll after each, then flush and poll. Errors go to stderr with a non-zero exit status.

@@ -7,7 +7,7 @@ process, many files each.
         [--chunk-ms MS] [--retries K] [--summary PATH]
 
 Every audio file under INPUT_DIR (by extension: what voiceflow.read_audio decodes, WAV,
-AIFF, CAF, FLAC, MP3, Ogg Vorbis, ADTS AAC, MKV/WebM) gets OUTPUT_DIR/<its relative
+AIFF, CAF, FLAC, MP3, Ogg Vorbis, MP4/M4A, ADTS AAC, MKV/WebM) gets OUTPUT_DIR/<its relative
 path>.rttm (the extension replaced), the same text as
 `voiceflow diarize FILE --format rttm` (offline mode unless --mode streaming; --set,
 --chunk-ms, --segmentation and --embedding mean what they mean there). The run ends with

@@ -9,9 +9,9 @@ use voiceflow::Status;
 fuzz_target!(
     init: {
         // libFuzzer's hook aborts on every panic, even a caught one. Panics inside the
-        // symphonia decoders (an upstream bug class: a 0 Hz WAV header, a zero ADTS step)
-        // are contained by the library and must come back as `Io` errors, which the body
-        // checks; any other panic still aborts.
+        // symphonia decoders (an upstream bug class: 0.5.5 had a 0 Hz WAV header and a
+        // zero ADTS step, fixed in 0.6.1) are contained by the library and must come back
+        // as `Io` errors, which the body checks; any other panic still aborts.
         let libfuzzer_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if !voiceflow::audio::in_audio_decoder() {

@@ -52,3 +52,10 @@ def test_non_audio_and_missing_files_raise_io_errors(tmp_path):
         voiceflow.read_audio(tmp_path / "missing.flac")
     with pytest.raises(voiceflow.VoiceflowIOError, match="Opus"):
         voiceflow.read_audio(FIXTURES / "opus.ogg")
+
+
+def test_an_m4a_decodes_like_the_other_formats():
+    samples, rate = voiceflow.read_audio(FIXTURES / "conversation_25s.m4a")
+    assert rate == 16000 and samples.dtype == np.float32 and samples.shape[1] == 1
+    # 25 s, plus AAC's 1024 priming samples and the last frame's padding.
+    assert 25 * 16000 + 1024 <= len(samples) < 25 * 16000 + 3072

@@ -13,7 +13,7 @@ from . import _native
 
 def read_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
     """Decodes an audio file: WAV (8- to 32-bit PCM, 32/64-bit float, A-law, mu-law,
-    ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, ADTS AAC, or MKV/WebM.
+    ADPCM), AIFF, CAF, FLAC, MP3, Ogg Vorbis, MP4/M4A (AAC, ALAC), ADTS AAC, or MKV/WebM.
 
     Returns ``(samples, sample_rate)``: float32 samples in -1..1 shaped
     ``(frames, channels)``, at the file's own rate, ready for

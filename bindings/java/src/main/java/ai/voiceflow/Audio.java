@@ -24,7 +24,7 @@ public final class Audio {
      * Decodes the audio file at {@code path} with the library's own decoders
      * (vf_audio_read_file), so Java reads exactly what the CLI and the other bindings read:
      * WAV (8- to 32-bit PCM, 32/64-bit float, A-law, mu-law, ADPCM), AIFF, CAF, FLAC, MP3,
-     * Ogg Vorbis, ADTS AAC, and MKV/WebM; the content decides, not the
+     * Ogg Vorbis, MP4/M4A (AAC, ALAC), ADTS AAC, and MKV/WebM; the content decides, not the
      * extension. Opus is not supported. A missing, empty, non-audio or undecodable file
      * throws with {@link VoiceflowException#IO} and a message naming the file and the
      * supported formats.
