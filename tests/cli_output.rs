@@ -70,6 +70,16 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Runs `cmd` with stdout on a pipe whose reader reads `lines` lines, then closes it.
+/// The RTTM of a successful `diarize` of `file` (relative to the repository root).
+fn rttm_of(file: &str) -> String {
+    let path = path_str(&Path::new(env!("CARGO_MANIFEST_DIR")).join(file));
+    let out = voiceflow(&["diarize", &path, "--format", "rttm"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 fn closed_pipe(mut cmd: Command, lines: usize) -> (Vec<String>, Output) {
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -250,13 +260,7 @@ fn a_plot_that_cannot_be_written_is_one_line_and_exit_1() {
 #[test]
 fn an_m4a_diarizes_into_the_six_turns() {
     // The first 25 s of the example as AAC in M4A (tests/data/audio/README.md).
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let m4a = path_str(&root.join("tests/data/audio/conversation_25s.m4a"));
-    let out = voiceflow(&["diarize", &m4a, "--format", "rttm"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let rttm = text(&out.stdout);
+    let rttm = rttm_of("tests/data/audio/conversation_25s.m4a");
     let turns: Vec<(f64, &str)> = rttm
         .lines()
         .map(|l| {
@@ -282,13 +286,7 @@ fn an_m4a_diarizes_into_the_six_turns() {
 
 #[test]
 fn an_mp3_diarizes_and_what_is_not_audio_is_one_line_and_exit_1() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mp3 = path_str(&root.join("examples/data/conversation.mp3"));
-    let out = voiceflow(&["diarize", &mp3, "--format", "rttm"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let rttm = text(&out.stdout);
+    let rttm = rttm_of("examples/data/conversation.mp3");
     let speakers: std::collections::BTreeSet<&str> =
         rttm.lines().filter_map(|l| l.split(' ').nth(7)).collect();
     assert_eq!(speakers.len(), 3, "{rttm}");
@@ -296,6 +294,7 @@ fn an_mp3_diarizes_and_what_is_not_audio_is_one_line_and_exit_1() {
         .lines()
         .all(|l| l.starts_with("SPEAKER conversation 1 ")));
 
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let empty = scratch("empty.flac");
     fs::write(&empty, b"").unwrap();
     for (file, says) in [

@@ -166,14 +166,17 @@ fn decode_unguarded(
             Err(e) => return Err(Error::new(Status::Io, format!("{name}: {e}"))),
         };
         let spec = decoded.spec();
-        let this = (spec.rate(), spec.channels().count());
-        if this.0 == 0 || this.1 == 0 || this.1 > usize::from(u16::MAX) {
+        // More channels than a u16 holds counts as none: no real file has them.
+        let this = (
+            spec.rate(),
+            u16::try_from(spec.channels().count()).unwrap_or(0),
+        );
+        if this.0 == 0 || this.1 == 0 {
             return Err(not_audio(
                 name,
                 "its audio has no sample rate or no channels",
             ));
         }
-        let this = (this.0, this.1 as u16);
         match layout {
             None => layout = Some(this),
             Some(first) if first != this => {
