@@ -96,6 +96,17 @@
 #define VF_MAX_PUSH_SAMPLES 67108864
 
 /**
+ * Most speakers one config may enroll (`vf_config_enroll`).
+ */
+#define VF_MAX_ENROLLED_SPEAKERS 64
+
+/**
+ * Version of the voiceprint byte and JSON encodings this library writes, and the only
+ * one it reads (README, section Voiceprints).
+ */
+#define VF_VOICEPRINT_FORMAT_VERSION 1
+
+/**
  * Default of [`ModelOptions::max_batch`].
  */
 #define DEFAULT_MAX_BATCH 8
@@ -124,6 +135,12 @@ typedef struct vf_model vf_model;
  * One audio stream being diarized.
  */
 typedef struct vf_session vf_session;
+
+/**
+ * A speaker's voiceprint: the unit centroid of its voice as the embedding model sees
+ * it, the model's name and version, the seconds of speech behind it, an optional name.
+ */
+typedef struct vf_voiceprint vf_voiceprint;
 
 /**
  * Result code of every fallible function: `VF_OK` (0) or a negative `VF_ERR_*` code.
@@ -188,7 +205,7 @@ typedef struct vf_segment {
 #define VF_ERR_INFERENCE -6
 
 /**
- * NaN or infinite samples; nothing was consumed.
+ * NaN or infinite samples (nothing was consumed), or too little speech for a voiceprint.
  */
 #define VF_ERR_INVALID_AUDIO -7
 
@@ -348,7 +365,9 @@ void vf_config_free(struct vf_config *config);
  * (exact), "min_speakers" and "max_speakers" (whole numbers in 1..=64; 0 removes the
  * hint; an exact count must lie within the bounds given), and the switches "mode"
  * (`VF_MODE_STREAMING` or `VF_MODE_OFFLINE`) and "refine" (0 or 1: a streaming session
- * also produces the offline answer at flush, see `vf_session_poll_refined_segments`).
+ * also produces the offline answer at flush, see `vf_session_poll_refined_segments`),
+ * and "known_speaker_threshold" (cosine distance within which a voice is taken for an
+ * enrolled speaker, see `vf_config_enroll`; unset: that of "delta_new").
  * Defaults and meanings: README, section Configuration.
  * A value the key can never take (an unknown key, a speaker count that is not a whole
  * number in 0..=64, a "mode" or "refine" other than 0 or 1) is `VF_ERR_INVALID_ARGUMENT`
@@ -362,6 +381,26 @@ void vf_config_free(struct vf_config *config);
 vf_status vf_config_set_float(struct vf_config *config,
                               const char *key,
                               double value);
+
+/**
+ * Enrolls a known speaker: sessions created from `config` afterwards report speech of
+ * the voice of `voiceprint` under id `*out_speaker` (the number of speakers enrolled
+ * before it: 0, 1, ...) and its name (`vf_session_speaker_name`); the speakers they do
+ * not know are numbered from the number enrolled, in order of appearance. A speaker of
+ * the stream is taken for an enrolled one within the cosine distance
+ * "known_speaker_threshold" (default: the embedding model's "delta_new"). The
+ * voiceprint is copied: free it when you like. Refused with `VF_ERR_INVALID_ARGUMENT`,
+ * changing nothing: a voiceprint without a name, a name enrolled already, another model
+ * or dimension than the speakers enrolled before, a 65th speaker. `vf_session_create`
+ * refuses (`VF_ERR_INVALID_CONFIG`) voiceprints of another embedding model than the
+ * session's. `out_speaker` may be NULL. Pointers are borrowed for the call only.
+ * # Safety
+ * `config` is NULL or live and not used by another thread during the call;
+ * `voiceprint` is NULL or live; `out_speaker` is NULL or writable.
+ */
+vf_status vf_config_enroll(struct vf_config *config,
+                           const struct vf_voiceprint *voiceprint,
+                           uint32_t *out_speaker);
 
 /**
  * Creates a session on `model` with `config` (NULL: defaults). The configuration is
@@ -536,6 +575,193 @@ uint32_t vf_audio_channels(const struct vf_audio *audio);
  * `audio` is NULL or came from `vf_audio_read_file` and is not used afterwards.
  */
 void vf_audio_free(struct vf_audio *audio);
+
+/**
+ * The voiceprint of `speaker`, an id of this session's segments: its centroid now and
+ * the seconds of speech in its segments so far, with its name when it is an enrolled
+ * speaker (`vf_config_enroll`). A streaming session answers while it streams and after
+ * flush (the centroid keeps adapting until flush); an offline session answers after
+ * flush. An id that no segment has had yet is `VF_ERR_INVALID_ARGUMENT`.
+ * On success `*out_voiceprint` receives a new object that the caller owns and frees
+ * once with `vf_voiceprint_free`; it does not depend on the session.
+ * # Safety
+ * `session` is NULL or a live session; `out_voiceprint` is NULL or writable; both for
+ * the call only.
+ */
+vf_status vf_session_voiceprint(struct vf_session *session,
+                                uint32_t speaker,
+                                struct vf_voiceprint **out_voiceprint);
+
+/**
+ * `vf_session_voiceprint` for the refined result of a refining session (its own ids,
+ * see `vf_session_poll_refined_segments`), after flush. For an offline session it is
+ * the same as `vf_session_voiceprint`. Ownership: as `vf_session_voiceprint`.
+ * # Safety
+ * `session` is NULL or a live session; `out_voiceprint` is NULL or writable; both for
+ * the call only.
+ */
+vf_status vf_session_refined_voiceprint(struct vf_session *session,
+                                        uint32_t speaker,
+                                        struct vf_voiceprint **out_voiceprint);
+
+/**
+ * Name of speaker id `speaker` of `session`: the name of the enrolled voiceprint
+ * (`vf_config_enroll`) that the id belongs to, whether or not that speaker has spoken
+ * yet; NULL for the speakers the session numbered itself (and for a NULL session). The
+ * string belongs to the session: valid until `vf_session_destroy`, do not free it.
+ * Refined-result ids share these names: enrolled ids are the same in both results.
+ * # Safety
+ * `session` is NULL or a live session, not used by another thread during the call.
+ */
+const char *vf_session_speaker_name(const struct vf_session *session,
+                                    uint32_t speaker);
+
+/**
+ * Makes the voiceprint of the voice heard most in `count` interleaved samples at
+ * `sample_rate` Hz with `channels` channels (the rules of `vf_session_push_samples`;
+ * at most `VF_MAX_PUSH_SAMPLES`), named `name` (UTF-8, NULL for none, at most 255
+ * bytes). The audio should hold one voice: it is diarized like an offline session and
+ * its main speaker taken. Less than 2 s of that voice is `VF_ERR_INVALID_AUDIO`
+ * ("too little speech"). On success `*out_voiceprint` receives a new object that the
+ * caller frees once with `vf_voiceprint_free`. Thread-safe (like a session of its own
+ * on `model`); `samples` and `name` are borrowed for the call only.
+ * # Safety
+ * `model` is NULL or a live model; `samples` is NULL or valid for `count` reads; `name`
+ * is NULL or NUL-terminated; `out_voiceprint` is NULL or writable; all for the call only.
+ */
+vf_status vf_voiceprint_from_audio(const struct vf_model *model,
+                                   const float *samples,
+                                   size_t count,
+                                   uint32_t sample_rate,
+                                   uint32_t channels,
+                                   const char *name,
+                                   struct vf_voiceprint **out_voiceprint);
+
+/**
+ * Reads a voiceprint from its byte encoding (`vf_voiceprint_to_bytes`; README, section
+ * Voiceprints): all `len` bytes must be one voiceprint. Anything else (another format,
+ * another format version, truncated or trailing bytes, NaN or a vector that is not unit
+ * length) is `VF_ERR_INVALID_ARGUMENT` naming the cause. Whether its embedding model is
+ * the session's is checked by `vf_session_create`. On success `*out_voiceprint` receives
+ * a new object that the caller frees once with `vf_voiceprint_free`. `bytes` is
+ * borrowed for the call only. Thread-safe.
+ * # Safety
+ * `bytes` is NULL or valid for `len` reads; `out_voiceprint` is NULL or writable; both
+ * for the call only.
+ */
+vf_status vf_voiceprint_from_bytes(const uint8_t *bytes,
+                                   size_t len,
+                                   struct vf_voiceprint **out_voiceprint);
+
+/**
+ * Length in bytes of `voiceprint`'s byte encoding; 0 for NULL.
+ * # Safety
+ * `voiceprint` is NULL or a live voiceprint.
+ */
+size_t vf_voiceprint_byte_len(const struct vf_voiceprint *voiceprint);
+
+/**
+ * Writes the byte encoding of `voiceprint` (`vf_voiceprint_byte_len` bytes) into `out`
+ * (caller-owned, `capacity` bytes) and its length to `*out_len`. A `capacity` below the
+ * length is `VF_ERR_INVALID_ARGUMENT` (the message gives the length) and writes
+ * nothing. Pointers are borrowed for the call only.
+ * # Safety
+ * `voiceprint` is NULL or live; `out` is NULL or valid for `capacity` writes; `out_len`
+ * is NULL or writable; all for the call only.
+ */
+vf_status vf_voiceprint_to_bytes(const struct vf_voiceprint *voiceprint,
+                                 uint8_t *out,
+                                 size_t capacity,
+                                 size_t *out_len);
+
+/**
+ * Reads a voiceprint JSON file, as `voiceflow enroll --out` and
+ * `voiceflow diarize --export-speakers` write them (README, section Voiceprints). A
+ * file that cannot be read is `VF_ERR_IO`; one that is not a valid voiceprint
+ * `VF_ERR_INVALID_ARGUMENT`; both messages name the file. On success
+ * `*out_voiceprint` receives a new object that the caller frees once with
+ * `vf_voiceprint_free`. `path` (UTF-8) is borrowed for the call only. Thread-safe.
+ * # Safety
+ * `path` is NULL or NUL-terminated; `out_voiceprint` is NULL or writable; both for the
+ * call only.
+ */
+vf_status vf_voiceprint_read_file(const char *path,
+                                  struct vf_voiceprint **out_voiceprint);
+
+/**
+ * Writes `voiceprint` to the JSON file at `path` (UTF-8), replacing it; `VF_ERR_IO`
+ * names the file when it cannot be written. Both arguments are borrowed for the call.
+ * # Safety
+ * `voiceprint` is NULL or live; `path` is NULL or NUL-terminated; both for the call only.
+ */
+vf_status vf_voiceprint_write_file(const struct vf_voiceprint *voiceprint,
+                                   const char *path);
+
+/**
+ * Dimension of `voiceprint`'s vector; 0 for NULL.
+ * # Safety
+ * `voiceprint` is NULL or a live voiceprint.
+ */
+size_t vf_voiceprint_dim(const struct vf_voiceprint *voiceprint);
+
+/**
+ * The unit vector of `voiceprint`, `vf_voiceprint_dim` floats; NULL for NULL. The
+ * pointer belongs to the voiceprint: valid until `vf_voiceprint_free`, do not free it.
+ * # Safety
+ * `voiceprint` is NULL or a live voiceprint.
+ */
+const float *vf_voiceprint_vector(const struct vf_voiceprint *voiceprint);
+
+/**
+ * Seconds of speech the voiceprint was made from; 0 for NULL.
+ * # Safety
+ * `voiceprint` is NULL or a live voiceprint.
+ */
+double vf_voiceprint_speech_seconds(const struct vf_voiceprint *voiceprint);
+
+/**
+ * The speaker's name (UTF-8), or NULL when it has none (or `voiceprint` is NULL). The
+ * string belongs to the voiceprint: valid until `vf_voiceprint_set_name` or
+ * `vf_voiceprint_free`, do not free it.
+ * # Safety
+ * `voiceprint` is NULL or a live voiceprint.
+ */
+const char *vf_voiceprint_name(const struct vf_voiceprint *voiceprint);
+
+/**
+ * Name of the embedding model that made the voiceprint (e.g. "campplus"); NULL for
+ * NULL. Owned by the voiceprint, valid until `vf_voiceprint_free`.
+ * # Safety
+ * `voiceprint` is NULL or a live voiceprint.
+ */
+const char *vf_voiceprint_model_name(const struct vf_voiceprint *voiceprint);
+
+/**
+ * Version of that embedding model; NULL for NULL. Owned by the voiceprint, valid until
+ * `vf_voiceprint_free`.
+ * # Safety
+ * `voiceprint` is NULL or a live voiceprint.
+ */
+const char *vf_voiceprint_model_version(const struct vf_voiceprint *voiceprint);
+
+/**
+ * Names the voiceprint `name` (UTF-8, 1..=255 bytes, not only whitespace), or removes
+ * its name when `name` is NULL. A bad name is `VF_ERR_INVALID_ARGUMENT` and changes
+ * nothing. The previous `vf_voiceprint_name` pointer dies here. `name` is borrowed for
+ * the call only. Not to be called while another thread uses the voiceprint.
+ * # Safety
+ * `voiceprint` is NULL or live; `name` is NULL or NUL-terminated; both for the call only.
+ */
+vf_status vf_voiceprint_set_name(struct vf_voiceprint *voiceprint,
+                                 const char *name);
+
+/**
+ * Frees a voiceprint. NULL is a no-op. Call once; its strings and vector die with it.
+ * # Safety
+ * `voiceprint` is NULL or came from a vf_voiceprint-making function and is not used
+ * afterwards.
+ */
+void vf_voiceprint_free(struct vf_voiceprint *voiceprint);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,8 +1,9 @@
 //! Session configuration: every field has a sane default and is validated at session
 //! creation, with an error that names the field.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use crate::models::contract::RecommendedSettings;
+use crate::voiceprint::Voiceprint;
 
 /// Hard cap on global speakers per session; keeps tracker memory bounded.
 pub const MAX_SPEAKERS_LIMIT: u32 = 64;
@@ -18,6 +19,9 @@ const DEFAULT_OFFSET: f32 = 0.08;
 const DEFAULT_TAU_ACTIVE: f32 = 0.15;
 // For embedding models that recommend no distance (tuned for GE2E).
 const DEFAULT_DELTA_NEW: f32 = 0.3;
+
+/// Most speakers one config may enroll ([`Config::enroll`]).
+pub const MAX_ENROLLED_SPEAKERS: usize = 64;
 
 /// Longest stream (seconds of audio) an offline or refining session may take: 24 hours.
 /// What it keeps grows with the speech it hears (README, section Offline mode).
@@ -105,6 +109,14 @@ pub struct Config {
     /// refused with `Status::LimitReached`, nothing consumed; flush then gives the
     /// answer for all audio before it). Default and maximum 86400 (24 h).
     pub max_offline_audio: f32,
+    /// Known speakers ([`Config::enroll`]): the k-th (from 0) is reported as speaker id k
+    /// under its name whenever a speaker of the stream is within `known_speaker_threshold`
+    /// of it; the other speakers are numbered from `speakers.len()`. Their voiceprints
+    /// must come from the session's embedding model (checked at session creation).
+    pub speakers: Vec<Voiceprint>,
+    /// Cosine distance within which a speaker of the stream is taken for an enrolled one.
+    /// `None`: the effective `delta_new` (the embedding model's recommendation).
+    pub known_speaker_threshold: Option<f32>,
 }
 
 impl Default for Config {
@@ -131,6 +143,8 @@ impl Default for Config {
             mode: Mode::Streaming,
             refine: false,
             max_offline_audio: MAX_OFFLINE_AUDIO_LIMIT,
+            speakers: Vec::new(),
+            known_speaker_threshold: None,
         }
     }
 }
@@ -150,6 +164,55 @@ impl Config {
     /// [`Config::cluster_threshold`](Config#structfield.cluster_threshold)).
     pub fn cluster_threshold(&self) -> f32 {
         self.cluster_threshold.unwrap_or_else(|| self.delta_new())
+    }
+
+    /// Effective known-speaker distance (see
+    /// [`Config::known_speaker_threshold`](Config#structfield.known_speaker_threshold)).
+    pub fn known_speaker_threshold(&self) -> f32 {
+        self.known_speaker_threshold
+            .unwrap_or_else(|| self.delta_new())
+    }
+
+    /// Enrolls a known speaker and returns the id its speech will be reported under (the
+    /// number of speakers enrolled before it). Refused, changing nothing: a voiceprint
+    /// without a name, a name already enrolled, a dimension or model that differs from
+    /// the speakers enrolled before, and more than [`MAX_ENROLLED_SPEAKERS`].
+    pub fn enroll(&mut self, voiceprint: Voiceprint) -> Result<u32> {
+        let refuse = |message: String| Err(Error::new(Status::InvalidArgument, message));
+        let Some(name) = voiceprint.name() else {
+            return refuse("an enrolled voiceprint needs a name".into());
+        };
+        if self.speakers.len() >= MAX_ENROLLED_SPEAKERS {
+            return refuse(format!(
+                "{MAX_ENROLLED_SPEAKERS} speakers are enrolled already, the most one \
+                 config takes"
+            ));
+        }
+        if self.speakers.iter().any(|s| s.name() == Some(name)) {
+            return refuse(format!("a speaker named {name:?} is enrolled already"));
+        }
+        if let Some(first) = self.speakers.first() {
+            if (first.model(), first.model_version(), first.dim())
+                != (
+                    voiceprint.model(),
+                    voiceprint.model_version(),
+                    voiceprint.dim(),
+                )
+            {
+                return refuse(format!(
+                    "voiceprint {name:?} comes from embedding model {:?} {:?} ({} \
+                     dimensions), the speakers enrolled before from {:?} {:?} ({})",
+                    voiceprint.model(),
+                    voiceprint.model_version(),
+                    voiceprint.dim(),
+                    first.model(),
+                    first.model_version(),
+                    first.dim()
+                ));
+            }
+        }
+        self.speakers.push(voiceprint);
+        Ok(self.speakers.len() as u32 - 1)
     }
 
     /// Effective hysteresis onset.
@@ -217,6 +280,11 @@ impl Config {
         unit("tau_active", self.tau_active())?;
         positive("delta_new", self.delta_new(), 2.0)?;
         positive("cluster_threshold", self.cluster_threshold(), 2.0)?;
+        positive(
+            "known_speaker_threshold",
+            self.known_speaker_threshold(),
+            2.0,
+        )?;
         non_negative("rho_update", self.rho_update, 30.0)?;
         positive("min_embedding_speech", self.min_embedding_speech, 30.0)?;
         unit("onset", self.onset())?;
@@ -290,7 +358,7 @@ impl Config {
     }
 
     /// Names accepted by [`Config::set`].
-    pub const KEYS: [&'static str; 21] = [
+    pub const KEYS: [&'static str; 22] = [
         "latency",
         "step",
         "vad_window",
@@ -312,6 +380,7 @@ impl Config {
         "mode",
         "refine",
         "max_offline_audio",
+        "known_speaker_threshold",
     ];
 
     /// Sets a field by name (the C API's and the CLI's way in). The speaker counts
@@ -326,7 +395,7 @@ impl Config {
                 Ok(Some(v as u32))
             } else {
                 Err(Error::new(
-                    crate::error::Status::InvalidArgument,
+                    Status::InvalidArgument,
                     format!(
                         "config.{key}: {value} must be a whole number in \
                          1..={MAX_SPEAKERS_LIMIT}, or 0 for no hint"
@@ -369,9 +438,10 @@ impl Config {
                 }
             }
             "max_offline_audio" => self.max_offline_audio = v,
+            "known_speaker_threshold" => self.known_speaker_threshold = Some(v),
             other => {
                 return Err(Error::new(
-                    crate::error::Status::InvalidArgument,
+                    Status::InvalidArgument,
                     format!(
                         "unknown config key {other:?} (known: {})",
                         Config::KEYS.join(", ")
@@ -405,7 +475,7 @@ impl Config {
 
 fn choice(key: &str, value: f64, allowed: &str) -> Error {
     Error::new(
-        crate::error::Status::InvalidArgument,
+        Status::InvalidArgument,
         format!("{key} {value} is not one of {allowed}"),
     )
 }

@@ -22,7 +22,8 @@ pub enum Status {
     Model = -5,
     /// ONNX Runtime failed while running a model.
     Inference = -6,
-    /// Audio samples contain NaN or infinite values; nothing was consumed.
+    /// Audio samples contain NaN or infinite values (nothing was consumed), or hold too
+    /// little speech for a voiceprint.
     InvalidAudio = -7,
     /// The sample rate is outside 8000..=192000 Hz or changed mid-stream.
     UnsupportedSampleRate = -8,
@@ -56,7 +57,9 @@ impl Status {
             Status::RuntimeUnavailable => c"ONNX Runtime is unavailable or too old",
             Status::Model => c"model file missing, unreadable or not matching the model contract",
             Status::Inference => c"model inference failed",
-            Status::InvalidAudio => c"audio contains NaN or infinite samples",
+            Status::InvalidAudio => {
+                c"invalid audio: NaN or infinite samples, or too little speech for a voiceprint"
+            }
             Status::UnsupportedSampleRate => c"unsupported or changed sample rate",
             Status::InvalidState => c"call not allowed in the current state",
             Status::Internal => c"internal error (caught panic); the object is unusable",

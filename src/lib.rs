@@ -32,8 +32,10 @@ pub mod gpu;
 pub mod models;
 pub mod pipeline;
 pub mod runtime;
+pub mod voiceprint;
 
 pub use config::{Config, Mode};
+pub use voiceprint::Voiceprint;
 
 // The README's Rust snippet runs as a doctest (the other snippets: `make test-readme`).
 #[cfg(doctest)]

@@ -53,7 +53,7 @@ fn an_offline_session_answers_at_flush_only_with_the_three_speakers() {
     assert_eq!(session.stats().offline_speakers, 3);
     for id in 0..3 {
         let v = session.voiceprint(id).expect("a voiceprint per speaker");
-        let norm: f32 = v.iter().map(|x| x * x).sum();
+        let norm: f32 = v.vector().iter().map(|x| x * x).sum();
         assert!((norm - 1.0).abs() < 1e-3);
     }
 }

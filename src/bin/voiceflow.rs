@@ -1,4 +1,5 @@
-//! `voiceflow`: diarize a WAV file, or benchmark the streaming engine on one.
+//! `voiceflow`: diarize an audio file, make voiceprints of known speakers, or benchmark the
+//! streaming engine on a file.
 
 // The CLI's own modules live beside this file, in `voiceflow/` (a crate root outside
 // `main.rs`/`mod.rs` looks for them in `src/bin/`).
@@ -18,7 +19,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use output::Failure;
 use progress::Progress;
 use voiceflow::audio::{read_audio, DecodedAudio};
-use voiceflow::{Config, Error, Mode, Model, ModelOptions, Session};
+use voiceflow::pipeline::SpeakerNames;
+use voiceflow::{Config, Error, Mode, Model, ModelOptions, Session, Status, Voiceprint};
 
 #[derive(Parser)]
 #[command(
@@ -36,7 +38,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Diarize a WAV file by streaming it through a session in small chunks.
+    /// Diarize an audio file by streaming it through a session in small chunks.
     Diarize {
         audio: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -44,8 +46,36 @@ enum Command {
         /// Also draw the result as a timeline; the extension picks SVG or PNG.
         #[arg(long, value_name = "FILE.svg|FILE.png", value_parser = plot::parse_target)]
         plot: Option<plot::PlotTarget>,
+        /// Known speakers: voiceprint files (`voiceflow enroll`). Their speech is labelled
+        /// with their names (an unnamed voiceprint: its file name); the first file is
+        /// id 0, the next id 1, and the speakers found besides them are SPEAKER_NN.
+        #[arg(long, value_name = "FILE.json", num_args = 1..)]
+        speakers: Vec<PathBuf>,
+        /// Write the voiceprint of every speaker of the result into this folder (made if
+        /// missing), one `<label>.json` each, ready for --speakers next time.
+        #[arg(long, value_name = "DIR")]
+        export_speakers: Option<PathBuf>,
         #[command(flatten)]
         engine: EngineArgs,
+    },
+    /// Make a voiceprint of one speaker from an audio file (the speech between --start and
+    /// --end, at least 2 s of one voice) for `diarize --speakers`.
+    Enroll {
+        audio: PathBuf,
+        /// The speaker's name (the label its speech gets).
+        #[arg(long)]
+        name: String,
+        /// Where the speaker's speech starts, in seconds (default: the start).
+        #[arg(long, value_name = "S")]
+        start: Option<f64>,
+        /// Where it ends, in seconds (default: the end of the file).
+        #[arg(long, value_name = "E")]
+        end: Option<f64>,
+        /// The voiceprint file to write (JSON).
+        #[arg(long, value_name = "FILE.json")]
+        out: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Measure speed and memory on a WAV file; prints a JSON report.
     Bench {
@@ -98,6 +128,19 @@ struct EngineArgs {
     /// recommendation, else 0.3.
     #[arg(long)]
     delta_new: Option<f32>,
+    /// Any configuration field, as KEY=VALUE (repeatable), e.g. --set onset=0.6.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    settings: Vec<String>,
+    /// Input chunk pushed per call, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    chunk_ms: u32,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+/// Which models to run, and where.
+#[derive(Args)]
+struct ModelArgs {
     /// Segmentation model (a `vad` or `segmentation` ONNX file); default: pyannote
     /// segmentation-3.0 from the set-up folder.
     #[arg(long)]
@@ -105,12 +148,6 @@ struct EngineArgs {
     /// Embedding model; default: the int8 CAM++ speaker encoder from the set-up folder.
     #[arg(long)]
     embedding: Option<PathBuf>,
-    /// Any configuration field, as KEY=VALUE (repeatable), e.g. --set onset=0.6.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    settings: Vec<String>,
-    /// Input chunk pushed per call, in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    chunk_ms: u32,
     /// Device: cpu, cpu:N (N threads), cuda, cuda:K (GPU K) or best.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -163,6 +200,12 @@ impl EngineArgs {
         Ok(c)
     }
 
+    fn chunk_frames(&self, audio: &DecodedAudio) -> usize {
+        (audio.sample_rate as usize * self.chunk_ms.max(1) as usize / 1000).max(1)
+    }
+}
+
+impl ModelArgs {
     fn open_model(&self) -> Result<Arc<Model>, Error> {
         let options = ModelOptions {
             segmentation: self.segmentation.clone(),
@@ -178,10 +221,6 @@ impl EngineArgs {
             output::warn(format_args!("device {}", model.device().summary()));
         }
         Ok(Arc::new(model))
-    }
-
-    fn chunk_frames(&self, audio: &DecodedAudio) -> usize {
-        (audio.sample_rate as usize * self.chunk_ms.max(1) as usize / 1000).max(1)
     }
 }
 
@@ -204,8 +243,28 @@ fn main() -> ExitCode {
             audio,
             format,
             plot,
+            speakers,
+            export_speakers,
             engine,
-        } => diarize(&audio, format, plot.as_ref(), show_progress, &engine),
+        } => diarize(
+            &audio,
+            format,
+            plot.as_ref(),
+            &Speakers {
+                enrolled: &speakers,
+                export: export_speakers.as_deref(),
+            },
+            show_progress,
+            &engine,
+        ),
+        Command::Enroll {
+            audio,
+            name,
+            start,
+            end,
+            out,
+            model,
+        } => enroll(&audio, &name, (start, end), &out, &model),
         Command::Bench {
             audio,
             loop_minutes,
@@ -219,16 +278,77 @@ fn main() -> ExitCode {
     }
 }
 
+/// `diarize`'s voiceprint files: those to enroll, and the folder to export to.
+struct Speakers<'a> {
+    enrolled: &'a [PathBuf],
+    export: Option<&'a Path>,
+}
+
+impl Speakers<'_> {
+    /// Enrolls the voiceprint files into `config`, in order; an unnamed voiceprint is
+    /// named after its file.
+    fn enroll(&self, config: &mut Config) -> Result<(), Error> {
+        for path in self.enrolled {
+            let mut voiceprint = Voiceprint::read_json_file(path)?;
+            if voiceprint.name().is_none() {
+                let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+                voiceprint.set_name(Some(&stem))?;
+            }
+            config.enroll(voiceprint).map_err(|e| {
+                Error::new(e.status(), format!("{}: {}", path.display(), e.message()))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes the voiceprint of every speaker of `segments` into the export folder, as
+    /// `<label>.json` (a name's `/` and `\` become `_`).
+    fn export(&self, session: &Session, segments: &[voiceflow::Segment]) -> Result<(), Error> {
+        let Some(dir) = self.export else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(
+                Status::Io,
+                format!("cannot make folder {}: {e}", dir.display()),
+            )
+        })?;
+        let names = speaker_names(session);
+        for (id, label) in plot::speakers(segments, |id| names.label(id)) {
+            if let Some(voiceprint) = session.voiceprint(id) {
+                let file = label.replace(['/', '\\'], "_");
+                voiceprint.write_json_file(&dir.join(format!("{file}.json")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The labels of `session`'s speaker ids in written output.
+fn speaker_names(session: &Session) -> SpeakerNames {
+    SpeakerNames::new(
+        session
+            .config()
+            .speakers
+            .iter()
+            .map(|v| v.name().unwrap_or_default().to_owned())
+            .collect(),
+    )
+}
+
 fn diarize(
     path: &Path,
     format: Format,
     plot: Option<&plot::PlotTarget>,
+    speakers: &Speakers,
     show_progress: bool,
     engine: &EngineArgs,
 ) -> Result<(), Failure> {
     let audio = read_audio(path)?;
-    let model = engine.open_model()?;
-    let mut session = Session::new(model, engine.config(Mode::Offline)?)?;
+    let mut config = engine.config(Mode::Offline)?;
+    speakers.enroll(&mut config)?;
+    let model = engine.model.open_model()?;
+    let mut session = Session::new(model, config)?;
     let channels = usize::from(audio.channels.max(1));
     let chunk = engine.chunk_frames(&audio) * channels;
     let mut progress = Progress::new(
@@ -242,7 +362,8 @@ fn diarize(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut segments = output::Segments::new(format, uri);
+    let names = speaker_names(&session);
+    let mut segments = output::Segments::new(format, uri, names.clone());
     for piece in audio.samples.chunks(chunk) {
         session.push(piece, audio.sample_rate, u32::from(audio.channels))?;
         segments.push(session.poll(), &progress)?;
@@ -253,10 +374,52 @@ fn diarize(
     // The bar is erased before the JSON document and the plot's error, if any.
     drop(progress);
     let segments = segments.finish()?;
+    speakers.export(&session, &segments)?;
     if let Some(target) = plot {
-        plot::write_result(target, path, audio.duration_seconds(), &segments)?;
+        plot::write_result(target, path, audio.duration_seconds(), &segments, &names)?;
     }
     Ok(())
+}
+
+/// `voiceflow enroll`: the voiceprint of the speech between `start` and `end` of `path`.
+fn enroll(
+    path: &Path,
+    name: &str,
+    (start, end): (Option<f64>, Option<f64>),
+    out: &Path,
+    model: &ModelArgs,
+) -> Result<(), Failure> {
+    let audio = read_audio(path)?;
+    let duration = audio.duration_seconds();
+    let (start, end) = (start.unwrap_or(0.0), end.unwrap_or(duration));
+    if !(0.0 <= start && start < end && end <= duration) {
+        return Err(Error::new(
+            Status::InvalidArgument,
+            format!(
+                "--start {start} --end {end}: need 0 <= start < end <= {duration:.3} (the \
+                 length of {})",
+                path.display()
+            ),
+        )
+        .into());
+    }
+    let channels = usize::from(audio.channels.max(1));
+    let sample = |t: f64| (t * f64::from(audio.sample_rate)).round() as usize * channels;
+    let piece = &audio.samples[sample(start)..sample(end).min(audio.samples.len())];
+    let voiceprint = Voiceprint::from_audio(
+        &model.open_model()?,
+        piece,
+        audio.sample_rate,
+        u32::from(audio.channels),
+        Some(name),
+    )
+    .map_err(|e| Error::new(e.status(), format!("{}: {}", path.display(), e.message())))?;
+    voiceprint.write_json_file(out)?;
+    output::write_stdout(&format!(
+        "{name}: {:.1} s of speech between {start:.3} s and {end:.3} s -> {}\n",
+        voiceprint.speech_seconds(),
+        out.display()
+    ))
 }
 
 /// Resident and peak memory of this process, in bytes (Linux `/proc`).
@@ -292,7 +455,7 @@ fn bench(
     let audio = read_audio(path)?;
     let (rss_start, _) = memory();
     let load_started = Instant::now();
-    let model = engine.open_model()?;
+    let model = engine.model.open_model()?;
     let load_seconds = load_started.elapsed().as_secs_f64();
     let (rss_model, _) = memory();
 

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::error::{Error, Result, Status};
 use crate::models::{Model, ModelOptions};
 use crate::pipeline::{Segment, Session};
+use crate::voiceprint::Voiceprint;
 
 /// Result code of every fallible function: `VF_OK` (0) or a negative `VF_ERR_*` code.
 pub type vf_status = i32;
@@ -35,7 +36,7 @@ pub const VF_ERR_RUNTIME_UNAVAILABLE: vf_status = -4;
 pub const VF_ERR_MODEL: vf_status = -5;
 /// ONNX Runtime failed while running a model; the session is stopped.
 pub const VF_ERR_INFERENCE: vf_status = -6;
-/// NaN or infinite samples; nothing was consumed.
+/// NaN or infinite samples (nothing was consumed), or too little speech for a voiceprint.
 pub const VF_ERR_INVALID_AUDIO: vf_status = -7;
 /// Rate outside 8000..=192000 Hz, or changed mid-stream; nothing was consumed.
 pub const VF_ERR_UNSUPPORTED_SAMPLE_RATE: vf_status = -8;
@@ -75,6 +76,12 @@ pub const VF_ABI_VERSION: u32 = 1;
 /// read; nothing is consumed. Split longer audio into several pushes.
 pub const VF_MAX_PUSH_SAMPLES: usize = 67_108_864;
 
+/// Most speakers one config may enroll (`vf_config_enroll`).
+pub const VF_MAX_ENROLLED_SPEAKERS: u32 = 64;
+/// Version of the voiceprint byte and JSON encodings this library writes, and the only
+/// one it reads (README, section Voiceprints).
+pub const VF_VOICEPRINT_FORMAT_VERSION: u32 = 1;
+
 /// A loaded pair of segmentation and embedding models.
 pub struct vf_model {
     inner: Arc<Model>,
@@ -104,6 +111,8 @@ pub struct vf_config {
 /// One audio stream being diarized.
 pub struct vf_session {
     inner: Session,
+    /// `vf_session_speaker_name` texts: the enrolled speakers' names, in id order.
+    names: Vec<CString>,
     /// Set when a panic was caught inside a call on this session.
     poisoned: bool,
 }
@@ -485,7 +494,9 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 /// (exact), "min_speakers" and "max_speakers" (whole numbers in 1..=64; 0 removes the
 /// hint; an exact count must lie within the bounds given), and the switches "mode"
 /// (`VF_MODE_STREAMING` or `VF_MODE_OFFLINE`) and "refine" (0 or 1: a streaming session
-/// also produces the offline answer at flush, see `vf_session_poll_refined_segments`).
+/// also produces the offline answer at flush, see `vf_session_poll_refined_segments`),
+/// and "known_speaker_threshold" (cosine distance within which a voice is taken for an
+/// enrolled speaker, see `vf_config_enroll`; unset: that of "delta_new").
 /// Defaults and meanings: README, section Configuration.
 /// A value the key can never take (an unknown key, a speaker count that is not a whole
 /// number in 0..=64, a "mode" or "refine" other than 0 or 1) is `VF_ERR_INVALID_ARGUMENT`
@@ -506,6 +517,38 @@ pub unsafe extern "C" fn vf_config_set_float(
         let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
         let key = str_arg("key", key)?;
         config.inner.set(key, value)
+    })
+}
+
+/// Enrolls a known speaker: sessions created from `config` afterwards report speech of
+/// the voice of `voiceprint` under id `*out_speaker` (the number of speakers enrolled
+/// before it: 0, 1, ...) and its name (`vf_session_speaker_name`); the speakers they do
+/// not know are numbered from the number enrolled, in order of appearance. A speaker of
+/// the stream is taken for an enrolled one within the cosine distance
+/// "known_speaker_threshold" (default: the embedding model's "delta_new"). The
+/// voiceprint is copied: free it when you like. Refused with `VF_ERR_INVALID_ARGUMENT`,
+/// changing nothing: a voiceprint without a name, a name enrolled already, another model
+/// or dimension than the speakers enrolled before, a 65th speaker. `vf_session_create`
+/// refuses (`VF_ERR_INVALID_CONFIG`) voiceprints of another embedding model than the
+/// session's. `out_speaker` may be NULL. Pointers are borrowed for the call only.
+/// # Safety
+/// `config` is NULL or live and not used by another thread during the call;
+/// `voiceprint` is NULL or live; `out_speaker` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_enroll(
+    config: *mut vf_config,
+    voiceprint: *const vf_voiceprint,
+    out_speaker: *mut u32,
+) -> vf_status {
+    boundary("vf_config_enroll", || {
+        // SAFETY: pointer from vf_config_new, not shared across threads during the call.
+        let config = unsafe { config.as_mut() }.ok_or_else(|| null("config"))?;
+        let id = config.inner.enroll(voiceprint_arg(voiceprint)?.clone())?;
+        // SAFETY: NULL or writable by contract.
+        if let Some(out) = unsafe { out_speaker.as_mut() } {
+            *out = id;
+        }
+        Ok(())
     })
 }
 
@@ -535,8 +578,14 @@ pub unsafe extern "C" fn vf_session_create(
         let config = unsafe { config.as_ref() }
             .map(|c| c.inner.clone())
             .unwrap_or_default();
+        let names = config
+            .speakers
+            .iter()
+            .map(|v| CString::new(v.name().unwrap_or_default()).unwrap_or_default())
+            .collect();
         let session = Box::new(vf_session {
             inner: Session::new(Arc::clone(&model.inner), config)?,
+            names,
             poisoned: false,
         });
         // SAFETY: checked non-NULL; writable slot by contract.
@@ -820,6 +869,388 @@ pub unsafe extern "C" fn vf_audio_free(audio: *mut vf_audio) {
     unsafe { free_handle(audio) };
 }
 
+// ---------------------------------------------------------------------------------------
+// Voiceprints
+
+/// A speaker's voiceprint: the unit centroid of its voice as the embedding model sees
+/// it, the model's name and version, the seconds of speech behind it, an optional name.
+pub struct vf_voiceprint {
+    inner: Voiceprint,
+    /// C copies of the texts, valid as long as the object (names hold no NUL: checked).
+    model_name: CString,
+    model_version: CString,
+    name: Option<CString>,
+}
+
+impl vf_voiceprint {
+    fn new(inner: Voiceprint) -> Box<vf_voiceprint> {
+        let text = |s: &str| CString::new(s).unwrap_or_default();
+        Box::new(vf_voiceprint {
+            model_name: text(inner.model()),
+            model_version: text(inner.model_version()),
+            name: inner.name().map(text),
+            inner,
+        })
+    }
+}
+
+/// Writes a new voiceprint object to `*out` (checked non-NULL by the caller).
+///
+/// # Safety
+/// `out` is non-NULL and writable.
+unsafe fn give_voiceprint(out: *mut *mut vf_voiceprint, voiceprint: Voiceprint) {
+    // SAFETY: per this function's contract.
+    unsafe { *out = Box::into_raw(vf_voiceprint::new(voiceprint)) };
+}
+
+/// Borrows a voiceprint for a getter; NULL reads as none.
+fn voiceprint_ref<'a>(voiceprint: *const vf_voiceprint) -> Option<&'a vf_voiceprint> {
+    // SAFETY: NULL or, by contract, a live object from a vf_voiceprint-making function.
+    unsafe { voiceprint.as_ref() }
+}
+
+/// Borrows a voiceprint argument of a fallible call; NULL is `VF_ERR_NULL_POINTER`.
+fn voiceprint_arg<'a>(voiceprint: *const vf_voiceprint) -> Result<&'a Voiceprint> {
+    voiceprint_ref(voiceprint)
+        .map(|v| &v.inner)
+        .ok_or_else(|| null("voiceprint"))
+}
+
+/// The voiceprint of `speaker`, an id of this session's segments: its centroid now and
+/// the seconds of speech in its segments so far, with its name when it is an enrolled
+/// speaker (`vf_config_enroll`). A streaming session answers while it streams and after
+/// flush (the centroid keeps adapting until flush); an offline session answers after
+/// flush. An id that no segment has had yet is `VF_ERR_INVALID_ARGUMENT`.
+/// On success `*out_voiceprint` receives a new object that the caller owns and frees
+/// once with `vf_voiceprint_free`; it does not depend on the session.
+/// # Safety
+/// `session` is NULL or a live session; `out_voiceprint` is NULL or writable; both for
+/// the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_session_voiceprint(
+    session: *mut vf_session,
+    speaker: u32,
+    out_voiceprint: *mut *mut vf_voiceprint,
+) -> vf_status {
+    with_session("vf_session_voiceprint", session, |s| {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { session_voiceprint(out_voiceprint, speaker, s.voiceprint(speaker)) }
+    })
+}
+
+/// `vf_session_voiceprint` for the refined result of a refining session (its own ids,
+/// see `vf_session_poll_refined_segments`), after flush. For an offline session it is
+/// the same as `vf_session_voiceprint`. Ownership: as `vf_session_voiceprint`.
+/// # Safety
+/// `session` is NULL or a live session; `out_voiceprint` is NULL or writable; both for
+/// the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_session_refined_voiceprint(
+    session: *mut vf_session,
+    speaker: u32,
+    out_voiceprint: *mut *mut vf_voiceprint,
+) -> vf_status {
+    with_session("vf_session_refined_voiceprint", session, |s| {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { session_voiceprint(out_voiceprint, speaker, s.refined_voiceprint(speaker)) }
+    })
+}
+
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn session_voiceprint(
+    out: *mut *mut vf_voiceprint,
+    speaker: u32,
+    found: Option<Voiceprint>,
+) -> Result<()> {
+    if out.is_null() {
+        return Err(null("out_voiceprint"));
+    }
+    let voiceprint = found.ok_or_else(|| {
+        Error::new(
+            Status::InvalidArgument,
+            format!("speaker {speaker} has no segment in this result (yet)"),
+        )
+    })?;
+    // SAFETY: checked non-NULL; writable by contract.
+    unsafe { give_voiceprint(out, voiceprint) };
+    Ok(())
+}
+
+/// Name of speaker id `speaker` of `session`: the name of the enrolled voiceprint
+/// (`vf_config_enroll`) that the id belongs to, whether or not that speaker has spoken
+/// yet; NULL for the speakers the session numbered itself (and for a NULL session). The
+/// string belongs to the session: valid until `vf_session_destroy`, do not free it.
+/// Refined-result ids share these names: enrolled ids are the same in both results.
+/// # Safety
+/// `session` is NULL or a live session, not used by another thread during the call.
+#[no_mangle]
+pub unsafe extern "C" fn vf_session_speaker_name(
+    session: *const vf_session,
+    speaker: u32,
+) -> *const c_char {
+    // SAFETY: NULL or a live session by contract.
+    unsafe { session.as_ref() }
+        .and_then(|s| s.names.get(speaker as usize))
+        .map_or(std::ptr::null(), |n| n.as_ptr())
+}
+
+/// Makes the voiceprint of the voice heard most in `count` interleaved samples at
+/// `sample_rate` Hz with `channels` channels (the rules of `vf_session_push_samples`;
+/// at most `VF_MAX_PUSH_SAMPLES`), named `name` (UTF-8, NULL for none, at most 255
+/// bytes). The audio should hold one voice: it is diarized like an offline session and
+/// its main speaker taken. Less than 2 s of that voice is `VF_ERR_INVALID_AUDIO`
+/// ("too little speech"). On success `*out_voiceprint` receives a new object that the
+/// caller frees once with `vf_voiceprint_free`. Thread-safe (like a session of its own
+/// on `model`); `samples` and `name` are borrowed for the call only.
+/// # Safety
+/// `model` is NULL or a live model; `samples` is NULL or valid for `count` reads; `name`
+/// is NULL or NUL-terminated; `out_voiceprint` is NULL or writable; all for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_from_audio(
+    model: *const vf_model,
+    samples: *const f32,
+    count: usize,
+    sample_rate: u32,
+    channels: u32,
+    name: *const c_char,
+    out_voiceprint: *mut *mut vf_voiceprint,
+) -> vf_status {
+    boundary("vf_voiceprint_from_audio", || {
+        // SAFETY: NULL or a live model by contract.
+        let model = unsafe { model.as_ref() }.ok_or_else(|| null("model"))?;
+        if out_voiceprint.is_null() {
+            return Err(null("out_voiceprint"));
+        }
+        check_push_count(count)?;
+        let samples = slice_arg("samples", samples, count)?;
+        let name = if name.is_null() {
+            None
+        } else {
+            Some(str_arg("name", name)?)
+        };
+        let voiceprint =
+            Voiceprint::from_audio(&model.inner, samples, sample_rate, channels, name)?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { give_voiceprint(out_voiceprint, voiceprint) };
+        Ok(())
+    })
+}
+
+/// Reads a voiceprint from its byte encoding (`vf_voiceprint_to_bytes`; README, section
+/// Voiceprints): all `len` bytes must be one voiceprint. Anything else (another format,
+/// another format version, truncated or trailing bytes, NaN or a vector that is not unit
+/// length) is `VF_ERR_INVALID_ARGUMENT` naming the cause. Whether its embedding model is
+/// the session's is checked by `vf_session_create`. On success `*out_voiceprint` receives
+/// a new object that the caller frees once with `vf_voiceprint_free`. `bytes` is
+/// borrowed for the call only. Thread-safe.
+/// # Safety
+/// `bytes` is NULL or valid for `len` reads; `out_voiceprint` is NULL or writable; both
+/// for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_from_bytes(
+    bytes: *const u8,
+    len: usize,
+    out_voiceprint: *mut *mut vf_voiceprint,
+) -> vf_status {
+    boundary("vf_voiceprint_from_bytes", || {
+        if out_voiceprint.is_null() {
+            return Err(null("out_voiceprint"));
+        }
+        let voiceprint = Voiceprint::from_bytes(slice_arg("bytes", bytes, len)?)?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { give_voiceprint(out_voiceprint, voiceprint) };
+        Ok(())
+    })
+}
+
+/// Length in bytes of `voiceprint`'s byte encoding; 0 for NULL.
+/// # Safety
+/// `voiceprint` is NULL or a live voiceprint.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_byte_len(voiceprint: *const vf_voiceprint) -> usize {
+    voiceprint_ref(voiceprint).map_or(0, |v| v.inner.byte_len())
+}
+
+/// Writes the byte encoding of `voiceprint` (`vf_voiceprint_byte_len` bytes) into `out`
+/// (caller-owned, `capacity` bytes) and its length to `*out_len`. A `capacity` below the
+/// length is `VF_ERR_INVALID_ARGUMENT` (the message gives the length) and writes
+/// nothing. Pointers are borrowed for the call only.
+/// # Safety
+/// `voiceprint` is NULL or live; `out` is NULL or valid for `capacity` writes; `out_len`
+/// is NULL or writable; all for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_to_bytes(
+    voiceprint: *const vf_voiceprint,
+    out: *mut u8,
+    capacity: usize,
+    out_len: *mut usize,
+) -> vf_status {
+    boundary("vf_voiceprint_to_bytes", || {
+        let voiceprint = voiceprint_arg(voiceprint)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        if out_len.is_null() {
+            return Err(null("out_len"));
+        }
+        let bytes = voiceprint.to_bytes();
+        if capacity < bytes.len() {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!(
+                    "capacity {capacity} is less than the voiceprint's {} bytes \
+                     (vf_voiceprint_byte_len)",
+                    bytes.len()
+                ),
+            ));
+        }
+        // SAFETY: `out` is non-NULL and valid for `capacity` >= bytes.len() writes, and
+        // cannot overlap the fresh `bytes`; `out_len` is non-NULL and writable.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len());
+            *out_len = bytes.len();
+        }
+        Ok(())
+    })
+}
+
+/// Reads a voiceprint JSON file, as `voiceflow enroll --out` and
+/// `voiceflow diarize --export-speakers` write them (README, section Voiceprints). A
+/// file that cannot be read is `VF_ERR_IO`; one that is not a valid voiceprint
+/// `VF_ERR_INVALID_ARGUMENT`; both messages name the file. On success
+/// `*out_voiceprint` receives a new object that the caller frees once with
+/// `vf_voiceprint_free`. `path` (UTF-8) is borrowed for the call only. Thread-safe.
+/// # Safety
+/// `path` is NULL or NUL-terminated; `out_voiceprint` is NULL or writable; both for the
+/// call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_read_file(
+    path: *const c_char,
+    out_voiceprint: *mut *mut vf_voiceprint,
+) -> vf_status {
+    boundary("vf_voiceprint_read_file", || {
+        let path = path_arg("path", path)?.ok_or_else(|| null("path"))?;
+        if out_voiceprint.is_null() {
+            return Err(null("out_voiceprint"));
+        }
+        let voiceprint = Voiceprint::read_json_file(&path)?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { give_voiceprint(out_voiceprint, voiceprint) };
+        Ok(())
+    })
+}
+
+/// Writes `voiceprint` to the JSON file at `path` (UTF-8), replacing it; `VF_ERR_IO`
+/// names the file when it cannot be written. Both arguments are borrowed for the call.
+/// # Safety
+/// `voiceprint` is NULL or live; `path` is NULL or NUL-terminated; both for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_write_file(
+    voiceprint: *const vf_voiceprint,
+    path: *const c_char,
+) -> vf_status {
+    boundary("vf_voiceprint_write_file", || {
+        let voiceprint = voiceprint_arg(voiceprint)?;
+        let path = path_arg("path", path)?.ok_or_else(|| null("path"))?;
+        voiceprint.write_json_file(&path)
+    })
+}
+
+/// Dimension of `voiceprint`'s vector; 0 for NULL.
+/// # Safety
+/// `voiceprint` is NULL or a live voiceprint.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_dim(voiceprint: *const vf_voiceprint) -> usize {
+    voiceprint_ref(voiceprint).map_or(0, |v| v.inner.dim())
+}
+
+/// The unit vector of `voiceprint`, `vf_voiceprint_dim` floats; NULL for NULL. The
+/// pointer belongs to the voiceprint: valid until `vf_voiceprint_free`, do not free it.
+/// # Safety
+/// `voiceprint` is NULL or a live voiceprint.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_vector(voiceprint: *const vf_voiceprint) -> *const f32 {
+    voiceprint_ref(voiceprint).map_or(std::ptr::null(), |v| v.inner.vector().as_ptr())
+}
+
+/// Seconds of speech the voiceprint was made from; 0 for NULL.
+/// # Safety
+/// `voiceprint` is NULL or a live voiceprint.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_speech_seconds(voiceprint: *const vf_voiceprint) -> f64 {
+    voiceprint_ref(voiceprint).map_or(0.0, |v| f64::from(v.inner.speech_seconds()))
+}
+
+/// The speaker's name (UTF-8), or NULL when it has none (or `voiceprint` is NULL). The
+/// string belongs to the voiceprint: valid until `vf_voiceprint_set_name` or
+/// `vf_voiceprint_free`, do not free it.
+/// # Safety
+/// `voiceprint` is NULL or a live voiceprint.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_name(voiceprint: *const vf_voiceprint) -> *const c_char {
+    voiceprint_ref(voiceprint)
+        .and_then(|v| v.name.as_ref())
+        .map_or(std::ptr::null(), |n| n.as_ptr())
+}
+
+/// Name of the embedding model that made the voiceprint (e.g. "campplus"); NULL for
+/// NULL. Owned by the voiceprint, valid until `vf_voiceprint_free`.
+/// # Safety
+/// `voiceprint` is NULL or a live voiceprint.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_model_name(
+    voiceprint: *const vf_voiceprint,
+) -> *const c_char {
+    voiceprint_ref(voiceprint).map_or(std::ptr::null(), |v| v.model_name.as_ptr())
+}
+
+/// Version of that embedding model; NULL for NULL. Owned by the voiceprint, valid until
+/// `vf_voiceprint_free`.
+/// # Safety
+/// `voiceprint` is NULL or a live voiceprint.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_model_version(
+    voiceprint: *const vf_voiceprint,
+) -> *const c_char {
+    voiceprint_ref(voiceprint).map_or(std::ptr::null(), |v| v.model_version.as_ptr())
+}
+
+/// Names the voiceprint `name` (UTF-8, 1..=255 bytes, not only whitespace), or removes
+/// its name when `name` is NULL. A bad name is `VF_ERR_INVALID_ARGUMENT` and changes
+/// nothing. The previous `vf_voiceprint_name` pointer dies here. `name` is borrowed for
+/// the call only. Not to be called while another thread uses the voiceprint.
+/// # Safety
+/// `voiceprint` is NULL or live; `name` is NULL or NUL-terminated; both for the call only.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_set_name(
+    voiceprint: *mut vf_voiceprint,
+    name: *const c_char,
+) -> vf_status {
+    boundary("vf_voiceprint_set_name", || {
+        // SAFETY: NULL or a live voiceprint, used by this thread only during the call.
+        let handle = unsafe { voiceprint.as_mut() }.ok_or_else(|| null("voiceprint"))?;
+        let name = if name.is_null() {
+            None
+        } else {
+            Some(str_arg("name", name)?)
+        };
+        handle.inner.set_name(name)?;
+        *handle = *vf_voiceprint::new(handle.inner.clone());
+        Ok(())
+    })
+}
+
+/// Frees a voiceprint. NULL is a no-op. Call once; its strings and vector die with it.
+/// # Safety
+/// `voiceprint` is NULL or came from a vf_voiceprint-making function and is not used
+/// afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn vf_voiceprint_free(voiceprint: *mut vf_voiceprint) {
+    // SAFETY: from a voiceprint-making function, freed once by contract.
+    unsafe { free_handle(voiceprint) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -866,6 +1297,18 @@ mod tests {
             crate::VERSION
         );
         assert_eq!(vf_abi_version(), VF_ABI_VERSION);
+    }
+
+    #[test]
+    fn voiceprint_constants_match_the_library() {
+        assert_eq!(
+            VF_MAX_ENROLLED_SPEAKERS as usize,
+            crate::config::MAX_ENROLLED_SPEAKERS
+        );
+        assert_eq!(
+            VF_VOICEPRINT_FORMAT_VERSION,
+            u32::from(crate::voiceprint::VOICEPRINT_FORMAT_VERSION)
+        );
     }
 
     #[test]

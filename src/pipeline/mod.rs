@@ -6,6 +6,8 @@ mod binarize;
 mod clean_speech;
 pub mod clustering;
 mod continuity;
+mod enroll;
+mod naming;
 mod offline;
 #[cfg(feature = "eval-oracle")]
 mod oracle;
@@ -15,5 +17,6 @@ mod session;
 mod stage;
 mod tracker;
 
-pub use segment::{speaker_label, to_json, to_rttm, to_text, Segment};
+pub use enroll::MIN_ENROLL_SPEECH;
+pub use segment::{speaker_label, to_json, to_rttm, to_text, Segment, SpeakerNames};
 pub use session::{Session, SessionStats, MAX_PUSH_SAMPLES};

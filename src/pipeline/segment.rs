@@ -30,22 +30,59 @@ pub(crate) fn end_at(segments: &mut std::collections::VecDeque<Segment>, end_sec
     segments.retain(|s| s.end > s.start);
 }
 
-/// Label used for a speaker id in text formats.
+/// Label of a speaker id that has no name: `SPEAKER_NN`.
 pub fn speaker_label(speaker: u32) -> String {
     format!("SPEAKER_{speaker:02}")
 }
 
-/// Writes segments as RTTM lines (`SPEAKER <uri> 1 <start> <duration> <NA> <NA> <label>
-/// <NA> <NA>`). Whitespace in `uri` would break the format, so it becomes `_`.
-pub fn to_rttm(uri: &str, segments: &[Segment]) -> String {
-    let uri: String = uri
+/// How the writers label speaker ids: the enrolled speakers' names for ids 0..K (the
+/// session's [`Session::speaker_name`](crate::Session::speaker_name)), [`speaker_label`]
+/// for the rest. The default names nobody.
+#[derive(Debug, Clone, Default)]
+pub struct SpeakerNames(Vec<String>);
+
+impl SpeakerNames {
+    /// `names[k]` is id k's name.
+    pub fn new(names: Vec<String>) -> SpeakerNames {
+        SpeakerNames(names)
+    }
+
+    /// Id `speaker`'s name, else `SPEAKER_NN`.
+    pub fn label(&self, speaker: u32) -> String {
+        self.0
+            .get(speaker as usize)
+            .cloned()
+            .unwrap_or_else(|| speaker_label(speaker))
+    }
+}
+
+/// `text` as one RTTM field: fields are whitespace-separated, so whitespace and control
+/// characters become `_` (and nothing at all a lone `_`).
+fn rttm_field(text: &str) -> String {
+    let field: String = text
         .chars()
-        .map(|c| if c.is_whitespace() { '_' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
+    if field.is_empty() {
+        "_".into()
+    } else {
+        field
+    }
+}
+
+/// Writes segments as RTTM lines (`SPEAKER <uri> 1 <start> <duration> <NA> <NA> <label>
+/// <NA> <NA>`). Whitespace in `uri` or a name would break the format, so it becomes `_`.
+pub fn to_rttm(uri: &str, segments: &[Segment], names: &SpeakerNames) -> String {
     let uri = if uri.is_empty() {
         "audio".to_string()
     } else {
-        uri
+        rttm_field(uri)
     };
     let mut out = String::new();
     for s in segments {
@@ -54,14 +91,15 @@ pub fn to_rttm(uri: &str, segments: &[Segment]) -> String {
             "SPEAKER {uri} 1 {:.3} {:.3} <NA> <NA> {} <NA> <NA>",
             s.start,
             s.duration(),
-            speaker_label(s.speaker)
+            rttm_field(&names.label(s.speaker))
         );
     }
     out
 }
 
-/// Writes segments as a JSON document `{"uri": ..., "segments": [...]}`.
-pub fn to_json(uri: &str, segments: &[Segment]) -> String {
+/// Writes segments as a JSON document `{"uri": ..., "segments": [...]}`; each segment's
+/// `speaker` is its label (a name or `SPEAKER_NN`), `speaker_id` its id.
+pub fn to_json(uri: &str, segments: &[Segment], names: &SpeakerNames) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
         uri: &'a str,
@@ -79,7 +117,7 @@ pub fn to_json(uri: &str, segments: &[Segment]) -> String {
         segments: segments
             .iter()
             .map(|s| JsonSegment {
-                speaker: speaker_label(s.speaker),
+                speaker: names.label(s.speaker),
                 speaker_id: s.speaker,
                 start: (s.start * 1000.0).round() / 1000.0,
                 end: (s.end * 1000.0).round() / 1000.0,
@@ -90,7 +128,7 @@ pub fn to_json(uri: &str, segments: &[Segment]) -> String {
 }
 
 /// Writes one human-readable line per segment.
-pub fn to_text(segments: &[Segment]) -> String {
+pub fn to_text(segments: &[Segment], names: &SpeakerNames) -> String {
     let mut out = String::new();
     for s in segments {
         let _ = writeln!(
@@ -98,7 +136,7 @@ pub fn to_text(segments: &[Segment]) -> String {
             "{:>9.3} {:>9.3}  {}",
             s.start,
             s.end,
-            speaker_label(s.speaker)
+            names.label(s.speaker).replace(char::is_control, " ")
         );
     }
     out
@@ -123,7 +161,7 @@ mod tests {
 
     #[test]
     fn rttm_lines_are_well_formed_and_utf8_clean() {
-        let text = to_rttm("réunion MÉO069", &SEGS);
+        let text = to_rttm("réunion MÉO069", &SEGS, &SpeakerNames::default());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
@@ -136,15 +174,33 @@ mod tests {
         for line in lines {
             assert_eq!(line.split_whitespace().count(), 10);
         }
-        assert!(to_rttm("", &SEGS).starts_with("SPEAKER audio 1"));
+        assert!(to_rttm("", &SEGS, &SpeakerNames::default()).starts_with("SPEAKER audio 1"));
     }
 
     #[test]
     fn json_round_trips() {
-        let v: serde_json::Value = serde_json::from_str(&to_json("MÉO", &SEGS)).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&to_json("MÉO", &SEGS, &SpeakerNames::default())).unwrap();
         assert_eq!(v["uri"], "MÉO");
         assert_eq!(v["segments"][1]["speaker_id"], 11);
         assert_eq!(v["segments"][0]["end"], 1.25);
-        assert_eq!(to_text(&SEGS).lines().count(), 2);
+        assert_eq!(to_text(&SEGS, &SpeakerNames::default()).lines().count(), 2);
+    }
+
+    #[test]
+    fn enrolled_names_label_their_ids_in_every_format() {
+        let names = SpeakerNames::new(vec!["Alice Smith".into()]);
+        let rttm = to_rttm("m", &SEGS, &names);
+        assert!(rttm.starts_with("SPEAKER m 1 0.500 0.750 <NA> <NA> Alice_Smith <NA>"));
+        assert!(rttm.lines().nth(1).unwrap().contains(" SPEAKER_11 "));
+        let v: serde_json::Value = serde_json::from_str(&to_json("m", &SEGS, &names)).unwrap();
+        assert_eq!(v["segments"][0]["speaker"], "Alice Smith");
+        assert_eq!(v["segments"][0]["speaker_id"], 0);
+        assert_eq!(v["segments"][1]["speaker"], "SPEAKER_11");
+        assert!(to_text(&SEGS, &names)
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("  Alice Smith"));
     }
 }

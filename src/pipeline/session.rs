@@ -9,6 +9,7 @@ use super::binarize::{keep_loudest, BinarizeSettings, Binarizer};
 use super::clean_speech;
 use super::clustering::ClusterSettings;
 use super::continuity;
+use super::naming::Naming;
 use super::offline::{answer, AnswerSettings, OfflineAnswer};
 use super::recording::Recording;
 use super::segment::{end_at, Segment};
@@ -18,6 +19,7 @@ use crate::audio::{i16_to_f32, SampleRing, StreamResampler};
 use crate::config::{Config, Mode};
 use crate::error::{Error, Result, Status};
 use crate::models::{Model, Segmenter};
+use crate::voiceprint::Voiceprint;
 
 /// Sample rate of everything after the resampler.
 const RATE: u32 = crate::models::contract::MODEL_SAMPLE_RATE;
@@ -79,10 +81,14 @@ pub struct Session {
     aggregator: Aggregator,
     binarizer: Binarizer,
     binarize: BinarizeSettings,
+    /// Public ids of the live segments, and those segments until polled.
+    live_names: Naming,
+    live: VecDeque<Segment>,
     /// Kept for the offline answer (offline mode, or `refine`).
     recording: Option<Recording>,
-    /// The offline answer, once flushed.
+    /// The offline answer, once flushed, and its public ids.
     answer: Option<OfflineAnswer>,
+    answer_names: Naming,
     /// Whether each slot's speaker continues the previous window's (see `continuity`).
     continued: Vec<bool>,
     frame_samples: u64,
@@ -121,6 +127,22 @@ impl Session {
     pub fn new(model: Arc<Model>, config: Config) -> Result<Session> {
         let config = config.with_recommended(&model.recommended_settings());
         config.validate()?;
+        let embedder = model.embedder().contract();
+        for (i, speaker) in config.speakers.iter().enumerate() {
+            speaker
+                .check_model(embedder)
+                .map_err(|e| Error::config(&format!("speakers[{i}]"), e.message()))?;
+        }
+        let naming = || {
+            Naming::new(
+                config
+                    .speakers
+                    .iter()
+                    .map(|v| v.vector().to_vec())
+                    .collect(),
+                config.known_speaker_threshold(),
+            )
+        };
         let seconds = |s: f32| (s * RATE as f32).round() as u64;
         let segmenter = model.segmenter();
         let frame_samples = Stage::frame_samples(segmenter) as u64;
@@ -139,13 +161,24 @@ impl Session {
         );
         let stage = Stage::new(segmenter, window_samples as usize);
         let (min_speakers, max_speakers) = config.speaker_bounds();
-        let tracker = Tracker::new(TrackerSettings {
+        // An enrolled voiceprint weighs as many voiceprints as its speech would make.
+        let known: Vec<(&[f32], f32)> = config
+            .speakers
+            .iter()
+            .map(|v| {
+                let weight = (v.speech_seconds() / config.max_embedding_speech).max(1.0);
+                (v.vector(), weight)
+            })
+            .collect();
+        let settings = TrackerSettings {
             delta_new: config.delta_new(),
             rho_update: config.rho_update,
             min_speakers,
             max_speakers,
             min_new_speaker_speech: config.min_new_speaker_speech,
-        });
+            known_threshold: config.known_speaker_threshold(),
+        };
+        let tracker = Tracker::with_known(settings, &known);
         let frames = |s: f32| ((s * RATE as f32) / frame_samples as f32).round() as i64;
         let binarize = BinarizeSettings {
             onset: config.onset(),
@@ -167,6 +200,9 @@ impl Session {
         });
         Ok(Session {
             latency_samples: seconds(config.latency).max(step_samples),
+            live_names: naming(),
+            live: VecDeque::new(),
+            answer_names: naming(),
             model,
             config,
             input: None,
@@ -231,24 +267,44 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// Voiceprint (unit vector) of a speaker (a segment's label) that has appeared in
-    /// this stream's segments (in offline mode: once flushed).
-    pub fn voiceprint(&self, speaker: u32) -> Option<&[f32]> {
+    /// Voiceprint of a speaker (a segment's id) that has appeared in this stream's
+    /// segments (in offline mode: once flushed): its centroid now, the seconds of speech
+    /// in its segments so far, its name when enrolled. `None` for an id no segment had.
+    pub fn voiceprint(&self, speaker: u32) -> Option<Voiceprint> {
         if self.config.mode == Mode::Offline {
             return self.refined_voiceprint(speaker);
         }
-        self.tracker
-            .voiceprint(self.binarizer.track_of_label(speaker)?)
+        let label = self.live_names.label_of(speaker)?;
+        let vector = self
+            .tracker
+            .voiceprint(self.binarizer.track_of_label(label)?)?;
+        self.voiceprint_of(speaker, vector, self.live_names.speech_seconds(speaker))
     }
 
     /// Voiceprint of a speaker of the offline answer (the refined result of a streaming
     /// session, the segments of an offline one), once flushed.
-    pub fn refined_voiceprint(&self, speaker: u32) -> Option<&[f32]> {
-        self.answer
-            .as_ref()?
-            .voiceprints
-            .get(speaker as usize)
-            .map(Vec::as_slice)
+    pub fn refined_voiceprint(&self, speaker: u32) -> Option<Voiceprint> {
+        let label = self.answer_names.label_of(speaker)?;
+        let vector = self.answer.as_ref()?.voiceprints.get(label as usize)?;
+        self.voiceprint_of(speaker, vector, self.answer_names.speech_seconds(speaker))
+    }
+
+    fn voiceprint_of(&self, speaker: u32, vector: &[f32], speech: f64) -> Option<Voiceprint> {
+        let model = &self.model.embedder().contract().provenance;
+        Voiceprint::new(
+            &model.name,
+            &model.version,
+            vector.to_vec(),
+            speech as f32,
+            self.speaker_name(speaker),
+        )
+        .ok()
+    }
+
+    /// Name of speaker id `speaker`: the enrolled speaker's for ids below the number
+    /// enrolled (whether or not it spoke), else `None`.
+    pub fn speaker_name(&self, speaker: u32) -> Option<&str> {
+        self.config.speakers.get(speaker as usize)?.name()
     }
 
     /// Pushes interleaved f32 samples in -1..1 at any rate in 8..=192 kHz.
@@ -509,6 +565,7 @@ impl Session {
             let final_until =
                 (end.saturating_sub(self.latency_samples) / self.frame_samples) as i64;
             self.finalize(final_until);
+            self.publish();
         }
 
         self.stats.steps += 1;
@@ -683,6 +740,24 @@ impl Session {
         });
     }
 
+    /// Moves the segments the binarizer released to the live queue under their public
+    /// ids (see `naming`), each speaker's id decided from its voiceprint at its first.
+    fn publish(&mut self) {
+        let Session {
+            binarizer,
+            tracker,
+            live_names,
+            live,
+            ..
+        } = self;
+        while let Some(mut segment) = binarizer.ready().pop_front() {
+            live_names.name_live(&mut segment, |label| {
+                tracker.known_of(binarizer.track_of_label(label)?)
+            });
+            live.push_back(segment);
+        }
+    }
+
     /// Ends the stream: processes the buffered tail and closes every open segment.
     /// Afterwards pushes are refused; polling returns the remaining segments.
     pub fn flush(&mut self) -> Result<()> {
@@ -709,9 +784,16 @@ impl Session {
             self.binarizer.finish(end_frame);
             let end_seconds = stream_end as f64 / f64::from(RATE);
             end_at(self.binarizer.ready(), end_seconds);
+            self.publish();
             self.stats.audio_seconds = end_seconds;
             if let Some(recording) = self.recording.take() {
-                self.answer = Some(self.offline_answer(&recording, end_frame, end_seconds));
+                let mut answer = self.offline_answer(&recording, end_frame, end_seconds);
+                self.answer_names.name_all(&answer.voiceprints);
+                answer
+                    .segments
+                    .iter_mut()
+                    .for_each(|s| self.answer_names.rename(s));
+                self.answer = Some(answer);
             }
             Ok(())
         })();
@@ -749,7 +831,7 @@ impl Session {
     fn segments(&mut self) -> &mut VecDeque<Segment> {
         match (self.config.mode, self.answer.as_mut()) {
             (Mode::Offline, Some(answer)) => &mut answer.segments,
-            _ => self.binarizer.ready(),
+            _ => &mut self.live,
         }
     }
 

@@ -8,6 +8,11 @@
 //! cannot be created at all. A new speaker is *tentative* until it has been heard for
 //! `min_new_speaker_speech` seconds; frames of a tentative speaker that become final are
 //! given to the closest confirmed speaker, so short-lived phantoms never surface.
+//!
+//! Enrolled speakers ([`Tracker::with_known`]) exist from the start, their centroids
+//! seeded with the enrolled voiceprints. A local speaker is matched to one only within
+//! `known_threshold`; a known speaker is confirmed at its first attribution (it is no
+//! phantom) and counts towards the speaker bounds only once heard.
 
 use pathfinding::prelude::{kuhn_munkres_min, Matrix};
 
@@ -38,6 +43,8 @@ struct GlobalSpeaker {
     /// Seconds of speech attributed so far (the confirmation evidence).
     heard: f32,
     public_id: Option<u32>,
+    /// Index of the enrolled speaker this speaker is.
+    known: Option<u32>,
 }
 
 pub struct TrackerSettings {
@@ -46,6 +53,8 @@ pub struct TrackerSettings {
     pub min_speakers: u32,
     pub max_speakers: u32,
     pub min_new_speaker_speech: f32,
+    /// Largest distance at which a voiceprint is matched to a known speaker.
+    pub known_threshold: f32,
 }
 
 pub struct Tracker {
@@ -61,13 +70,42 @@ fn cosine_distance(a: &[f32], b: &[f32]) -> f32 {
 }
 
 impl Tracker {
-    pub fn new(settings: TrackerSettings) -> Self {
+    /// A tracker that knows the enrolled speakers `known`: (unit voiceprint, weight), the
+    /// weight counting as that many voiceprints in the centroid's running mean.
+    pub fn with_known(settings: TrackerSettings, known: &[(&[f32], f32)]) -> Self {
+        let speakers = known
+            .iter()
+            .enumerate()
+            .map(|(k, &(v, weight))| GlobalSpeaker {
+                sum: v.iter().map(|x| x * weight).collect(),
+                centroid: v.to_vec(),
+                heard: 0.0,
+                public_id: None,
+                known: Some(k as u32),
+            })
+            .collect();
         Tracker {
             settings,
-            speakers: Vec::new(),
+            speakers,
             next_public: 0,
             previous: Vec::new(),
         }
+    }
+
+    /// Known speakers not heard yet: they take no room under the speaker bounds.
+    fn unheard_known(&self) -> usize {
+        self.speakers
+            .iter()
+            .filter(|s| s.known.is_some() && s.public_id.is_none())
+            .count()
+    }
+
+    /// Enrolled speaker index of the speaker reported under public id `public_id`.
+    pub fn known_of(&self, public_id: u32) -> Option<u32> {
+        self.speakers
+            .iter()
+            .find(|s| s.public_id == Some(public_id))?
+            .known
     }
 
     /// Number of global speakers, tentative ones included.
@@ -102,7 +140,7 @@ impl Tracker {
             let max = self.settings.max_speakers as usize;
             let room = max
                 .saturating_sub(self.confirmed())
-                .min((max + MAX_TENTATIVE).saturating_sub(existing));
+                .min((max + MAX_TENTATIVE + self.unheard_known()).saturating_sub(existing));
             let new_cost = if room == 0 {
                 FORBIDDEN
             } else if self.confirmed() < self.settings.min_speakers as usize {
@@ -117,8 +155,10 @@ impl Tracker {
             for (r, &local) in with_embedding.iter().enumerate() {
                 let emb = locals[local].embedding.unwrap_or_default();
                 for (c, spk) in self.speakers.iter().enumerate() {
-                    if !held.contains(&c) {
-                        costs[(r, c)] = (cosine_distance(emb, &spk.centroid) * COST_SCALE) as i64;
+                    let d = cosine_distance(emb, &spk.centroid);
+                    let too_far = spk.known.is_some() && d > self.settings.known_threshold;
+                    if !held.contains(&c) && !too_far {
+                        costs[(r, c)] = (d * COST_SCALE) as i64;
                     }
                 }
                 for c in existing..columns {
@@ -148,6 +188,7 @@ impl Tracker {
                         centroid: emb.to_vec(),
                         heard: 0.0,
                         public_id: None,
+                        known: None,
                     });
                     result[local] = Some(self.speakers.len() - 1);
                 }
@@ -191,7 +232,9 @@ impl Tracker {
         let slot_free = self.next_public < self.settings.max_speakers;
         if spk.public_id.is_none()
             && slot_free
-            && (spk.heard >= self.settings.min_new_speaker_speech || self.next_public == 0)
+            && (spk.heard >= self.settings.min_new_speaker_speech
+                || self.next_public == 0
+                || spk.known.is_some())
         {
             spk.public_id = Some(self.next_public);
             self.next_public += 1;
@@ -241,6 +284,12 @@ impl Tracker {
 mod tests {
     use super::*;
 
+    impl Tracker {
+        fn new(settings: TrackerSettings) -> Self {
+            Self::with_known(settings, &[])
+        }
+    }
+
     fn settings() -> TrackerSettings {
         TrackerSettings {
             delta_new: 0.5,
@@ -248,6 +297,7 @@ mod tests {
             min_speakers: 1,
             max_speakers: 5,
             min_new_speaker_speech: 1.0,
+            known_threshold: 0.3,
         }
     }
 
@@ -381,5 +431,46 @@ mod tests {
         };
         assert_eq!(t.assign(&[short], 0.5), vec![Some(0)]);
         assert_eq!(t.speakers[0].sum, a, "centroid unchanged below rho_update");
+    }
+
+    #[test]
+    fn known_speakers_match_within_their_threshold_and_are_confirmed_at_once() {
+        let a = unit(&[1.0, 0.0, 0.0]);
+        let b = unit(&[0.0, 1.0, 0.0]);
+        let mut t = Tracker::with_known(settings(), &[(&a, 4.0), (&b, 4.0)]);
+        assert_eq!(t.confirmed(), 0, "known speakers count once heard");
+        // b's voice first: the known speaker 1, confirmed (public id 0) at once.
+        let near_b = unit(&[0.1, 1.0, 0.0]);
+        assert_eq!(t.assign(&[obs(&near_b)], 0.5), vec![Some(1)]);
+        assert_eq!((t.public_id(1), t.known_of(0)), (Some(0), Some(1)));
+        // Distance 0.4 to a: under delta_new 0.5 but past known_threshold 0.3, so it is a
+        // new (unknown) speaker, not a.
+        let c = unit(&[0.6, 0.0, 0.8]);
+        assert_eq!(t.assign(&[obs(&c)], 0.5), vec![Some(2)]);
+        assert_eq!(t.speakers[2].known, None);
+        // The enrolled voiceprint weighs 4 voiceprints in a's running mean.
+        let near_a = unit(&[1.0, 0.0, 0.2]);
+        assert_eq!(t.assign(&[obs(&near_a)], 0.5), vec![Some(0)]);
+        let mut expected: Vec<f32> = a.iter().zip(&near_a).map(|(x, y)| 4.0 * x + y).collect();
+        normalize(&mut expected);
+        assert_eq!(t.speakers[0].centroid, expected);
+    }
+
+    #[test]
+    fn unheard_known_speakers_take_no_room_under_max_speakers() {
+        let a = unit(&[1.0, 0.0, 0.0]);
+        let b = unit(&[0.0, 1.0, 0.0]);
+        let c = unit(&[0.0, 0.0, 1.0]);
+        let mut t = Tracker::with_known(
+            TrackerSettings {
+                max_speakers: 1,
+                ..settings()
+            },
+            &[(&a, 1.0)],
+        );
+        // An unknown voice takes the only slot; the known one, unheard, does not count.
+        assert_eq!(t.assign(&[obs(&b)], 0.5), vec![Some(1)]);
+        assert_eq!(t.confirmed(), 1);
+        assert_eq!(t.assign(&[obs(&c)], 0.5), vec![Some(1)], "no room left");
     }
 }

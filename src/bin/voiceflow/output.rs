@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use voiceflow::pipeline::{to_json, to_rttm, to_text};
+use voiceflow::pipeline::{to_json, to_rttm, to_text, SpeakerNames};
 use voiceflow::Segment;
 
 use crate::progress::Progress;
@@ -88,14 +88,16 @@ pub fn write_stdout(text: &str) -> Result<(), Failure> {
 pub struct Segments {
     format: Format,
     uri: String,
+    names: SpeakerNames,
     all: Vec<Segment>,
 }
 
 impl Segments {
-    pub fn new(format: Format, uri: String) -> Self {
+    pub fn new(format: Format, uri: String, names: SpeakerNames) -> Self {
         Segments {
             format,
             uri,
+            names,
             all: Vec::new(),
         }
     }
@@ -107,8 +109,8 @@ impl Segments {
             return Ok(());
         }
         let text = match self.format {
-            Format::Rttm => to_rttm(&self.uri, &batch),
-            Format::Text => to_text(&batch),
+            Format::Rttm => to_rttm(&self.uri, &batch, &self.names),
+            Format::Text => to_text(&batch, &self.names),
             Format::Json => String::new(),
         };
         self.all.extend(batch);
@@ -122,7 +124,7 @@ impl Segments {
     /// order they were written.
     pub fn finish(self) -> Result<Vec<Segment>, Failure> {
         if let Format::Json = self.format {
-            write_stdout(&format!("{}\n", to_json(&self.uri, &self.all)))?;
+            write_stdout(&format!("{}\n", to_json(&self.uri, &self.all, &self.names)))?;
         }
         Ok(self.all)
     }

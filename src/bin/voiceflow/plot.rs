@@ -66,18 +66,19 @@ pub fn speakers(segments: &[Segment], name: impl Fn(u32) -> String) -> Vec<(u32,
 }
 
 /// Draws what `diarize` found in the file `audio` (`duration` seconds long), with the
-/// engine's speaker labels and the file name as title.
+/// speakers' labels (enrolled names or `SPEAKER_NN`) and the file name as title.
 pub fn write_result(
     target: &PlotTarget,
     audio: &Path,
     duration: f64,
     segments: &[Segment],
+    names: &voiceflow::pipeline::SpeakerNames,
 ) -> Result<(), Failure> {
     let name = audio
         .file_name()
         .unwrap_or(audio.as_os_str())
         .to_string_lossy();
-    let speakers = speakers(segments, voiceflow::pipeline::speaker_label);
+    let speakers = speakers(segments, |id| names.label(id));
     let timeline = Timeline {
         title: &name,
         duration,

@@ -52,7 +52,8 @@ class InferenceError(VoiceflowError):
 
 
 class InvalidAudioError(VoiceflowError, ValueError):
-    """NaN or infinite samples; nothing was consumed (VF_ERR_INVALID_AUDIO)."""
+    """NaN or infinite samples (nothing was consumed), or too little speech for a voiceprint
+    (VF_ERR_INVALID_AUDIO)."""
 
     status = -7
 

@@ -21,7 +21,7 @@ public final class VoiceflowException extends Exception {
     public static final int MODEL = -5;
     /** ONNX Runtime failed while running a model; the session is stopped. */
     public static final int INFERENCE = -6;
-    /** NaN or infinite samples; nothing was consumed. */
+    /** NaN or infinite samples (nothing was consumed), or too little speech for a voiceprint. */
     public static final int INVALID_AUDIO = -7;
     /** Rate outside 8000..192000 Hz, or changed mid-stream; nothing was consumed. */
     public static final int UNSUPPORTED_SAMPLE_RATE = -8;
