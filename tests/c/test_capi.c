@@ -1110,6 +1110,202 @@ static void test_audio_files(const vf_model *model, const char *wav_path,
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Voiceprints: made from audio, stored, enrolled, read back from sessions              */
+
+/* The id whose segments cover most of [start, end), or -1. */
+static long id_over(const seglist *r, double start, double end) {
+    double best = 0.0;
+    long id = -1;
+    size_t i;
+    for (i = 0; i < r->n; i++) {
+        double a = r->v[i].start > start ? r->v[i].start : start;
+        double b = r->v[i].end < end ? r->v[i].end : end;
+        if (b - a > best) {
+            best = b - a;
+            id = (long)r->v[i].speaker;
+        }
+    }
+    return id;
+}
+
+/* A voiceprint of the example's speech between start and end seconds, named `name`. */
+static vf_voiceprint *voiceprint_of(const vf_model *model, double start, double end,
+                                    const char *name) {
+    vf_voiceprint *v = NULL;
+    size_t a = (size_t)(start * RATE), b = (size_t)(end * RATE);
+    vf_status st = vf_voiceprint_from_audio(model, g_pcmf + a, b - a, RATE, 1, name, &v);
+    if (st != VF_OK) {
+        fprintf(stderr, "   vf_voiceprint_from_audio: %s\n", vf_last_error());
+    }
+    return v;
+}
+
+static void test_voiceprints(const vf_model *model) {
+    vf_voiceprint *const SENTINEL = (vf_voiceprint *)(uintptr_t)0x9191;
+    vf_voiceprint *out = SENTINEL, *carol, *alice, *back = NULL, *bob = NULL;
+    vf_config *cfg = NULL;
+    vf_session *s = NULL;
+    seglist r = {NULL, 0, 0};
+    unsigned char *bytes, *again;
+    size_t len, got = 0, i;
+    uint32_t id = 99;
+    double speech0 = 0.0;
+    const char *path = "target/c-tests/voiceprint_test.json";
+    float nan_value = NAN;
+    section("voiceprints");
+
+    /* from audio: carol's and alice's first turns of the example (reference RTTM) */
+    carol = voiceprint_of(model, 9.832, 12.825, "carol");
+    alice = voiceprint_of(model, 0.5, 4.81, "alice");
+    CHECK(carol != NULL && alice != NULL);
+    if (carol == NULL || alice == NULL) {
+        vf_voiceprint_free(carol);
+        vf_voiceprint_free(alice);
+        return;
+    }
+    CHECK(vf_voiceprint_dim(carol) == 192 && vf_voiceprint_vector(carol) != NULL);
+    CHECK(strcmp(vf_voiceprint_name(carol), "carol") == 0);
+    CHECK(vf_voiceprint_model_name(carol)[0] != '\0' && vf_voiceprint_model_version(carol) != NULL);
+    CHECK(vf_voiceprint_speech_seconds(carol) >= 2.0 && vf_voiceprint_speech_seconds(carol) <= 3.1);
+    {
+        double norm = 0.0;
+        for (i = 0; i < vf_voiceprint_dim(carol); i++) {
+            norm += (double)vf_voiceprint_vector(carol)[i] * vf_voiceprint_vector(carol)[i];
+        }
+        CHECK(fabs(norm - 1.0) < 1e-3);
+    }
+    /* too little speech, bad arguments: refused, the output untouched */
+    CHECK_ST(vf_voiceprint_from_audio(model, g_pcmf, RATE, RATE, 1, "x", &out),
+             VF_ERR_INVALID_AUDIO);
+    CHECK(out == SENTINEL && strstr(vf_last_error(), "too little speech") != NULL);
+    CHECK_ST(vf_voiceprint_from_audio(NULL, g_pcmf, RATE, RATE, 1, "x", &out), VF_ERR_NULL_POINTER);
+    CHECK_ST(vf_voiceprint_from_audio(model, g_pcmf, 4 * RATE, 1000, 1, "x", &out),
+             VF_ERR_UNSUPPORTED_SAMPLE_RATE);
+    CHECK_ST(vf_voiceprint_from_audio(model, g_pcmf, VF_MAX_PUSH_SAMPLES + 1, RATE, 1, "x", &out),
+             VF_ERR_INVALID_ARGUMENT);
+    CHECK_ST(vf_voiceprint_from_audio(model, g_pcmf, 4 * RATE, RATE, 1, "", &out),
+             VF_ERR_INVALID_ARGUMENT);
+    CHECK(out == SENTINEL);
+
+    /* bytes: exact length, round trip, truncation and NaN refused */
+    len = vf_voiceprint_byte_len(carol);
+    bytes = (unsigned char *)malloc(len + 1);
+    again = (unsigned char *)malloc(len + 1);
+    CHECK(bytes != NULL && again != NULL && len > 4 * 192);
+    if (bytes == NULL || again == NULL) {
+        free(bytes);
+        free(again);
+        return;
+    }
+    memset(bytes, 0xAB, len + 1);
+    got = 7;
+    CHECK_ST(vf_voiceprint_to_bytes(carol, bytes, len - 1, &got), VF_ERR_INVALID_ARGUMENT);
+    CHECK(got == 7 && bytes[0] == 0xAB);
+    CHECK_ST(vf_voiceprint_to_bytes(carol, bytes, len + 1, &got), VF_OK);
+    CHECK(got == len && memcmp(bytes, "VFVP", 4) == 0 && bytes[len] == 0xAB);
+    CHECK_ST(vf_voiceprint_from_bytes(bytes, len, &back), VF_OK);
+    CHECK_ST(vf_voiceprint_to_bytes(back, again, len, &got), VF_OK);
+    CHECK(got == len && memcmp(bytes, again, len) == 0);
+    vf_voiceprint_free(back);
+    back = NULL;
+    CHECK_ST(vf_voiceprint_from_bytes(bytes, len - 1, &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK(out == SENTINEL && strstr(vf_last_error(), "truncated") != NULL);
+    CHECK_ST(vf_voiceprint_from_bytes(bytes, len + 1, &out), VF_ERR_INVALID_ARGUMENT);
+    memcpy(again, bytes, len);
+    memcpy(again + len - 4, &nan_value, 4);
+    CHECK_ST(vf_voiceprint_from_bytes(again, len, &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK(out == SENTINEL && strstr(vf_last_error(), "finite") != NULL);
+    CHECK_ST(vf_voiceprint_from_bytes(NULL, 4, &out), VF_ERR_NULL_POINTER);
+
+    /* JSON files: round trip; a missing file is IO, a file of another kind invalid */
+    CHECK_ST(vf_voiceprint_write_file(carol, path), VF_OK);
+    CHECK_ST(vf_voiceprint_read_file(path, &back), VF_OK);
+    CHECK(back != NULL && vf_voiceprint_byte_len(back) == len);
+    CHECK_ST(vf_voiceprint_to_bytes(back, again, len, &got), VF_OK);
+    CHECK(memcmp(bytes, again, len) == 0);
+    vf_voiceprint_free(back);
+    CHECK_ST(vf_voiceprint_read_file("target/c-tests/no_such_voiceprint.json", &out), VF_ERR_IO);
+    CHECK(strstr(vf_last_error(), "no_such_voiceprint.json") != NULL);
+    CHECK_ST(vf_voiceprint_read_file("README.md", &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK(out == SENTINEL && strstr(vf_last_error(), "README.md") != NULL);
+    CHECK_ST(vf_voiceprint_write_file(carol, "/nonexistent/dir/v.json"), VF_ERR_IO);
+
+    /* names: removed and set again; enroll needs one, once per name */
+    CHECK_ST(vf_config_new(&cfg), VF_OK);
+    CHECK_ST(vf_voiceprint_set_name(carol, NULL), VF_OK);
+    CHECK(vf_voiceprint_name(carol) == NULL);
+    CHECK_ST(vf_config_enroll(cfg, carol, &id), VF_ERR_INVALID_ARGUMENT);
+    CHECK(id == 99 && strstr(vf_last_error(), "name") != NULL);
+    CHECK_ST(vf_voiceprint_set_name(carol, "bad\nname"), VF_ERR_INVALID_ARGUMENT);
+    CHECK(vf_voiceprint_name(carol) == NULL);
+    CHECK_ST(vf_voiceprint_set_name(carol, "carol"), VF_OK);
+    CHECK_ST(vf_config_enroll(cfg, carol, &id), VF_OK);
+    CHECK(id == 0);
+    CHECK_ST(vf_config_enroll(cfg, carol, &id), VF_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(vf_last_error(), "enrolled already") != NULL);
+    CHECK_ST(vf_config_enroll(cfg, alice, NULL), VF_OK);
+    CHECK_ST(vf_config_enroll(NULL, alice, &id), VF_ERR_NULL_POINTER);
+    CHECK_ST(vf_config_enroll(cfg, NULL, &id), VF_ERR_NULL_POINTER);
+    CHECK_ST(vf_config_set_float(cfg, "known_speaker_threshold", 0.7), VF_OK);
+    /* the enrolled copy is the config's: freeing the object changes nothing */
+    vf_voiceprint_free(alice);
+
+    /* a streaming session: carol id 0, alice id 1, bob (unknown) id 2 */
+    CHECK_ST(vf_session_create(model, cfg, &s), VF_OK);
+    CHECK(strcmp(vf_session_speaker_name(s, 0), "carol") == 0);
+    CHECK(strcmp(vf_session_speaker_name(s, 1), "alice") == 0);
+    CHECK(vf_session_speaker_name(s, 2) == NULL && vf_session_speaker_name(NULL, 0) == NULL);
+    CHECK_ST(vf_session_voiceprint(s, 0, &out), VF_ERR_INVALID_ARGUMENT); /* not heard yet */
+    CHECK(out == SENTINEL);
+    CHECK_ST(vf_session_push_samples(s, g_pcmf, g_n, RATE, 1), VF_OK);
+    CHECK(finish(s, &r));
+    CHECK(id_over(&r, 9.832, 12.825) == 0 && id_over(&r, 22.232, 24.846) == 0);
+    CHECK(id_over(&r, 0.5, 4.81) == 1 && id_over(&r, 13.174, 15.381) == 1);
+    CHECK(id_over(&r, 5.41, 9.382) == 2 && id_over(&r, 16.181, 21.732) == 2);
+    for (i = 0; i < r.n; i++) {
+        if (r.v[i].speaker == 0) {
+            speech0 += r.v[i].end - r.v[i].start;
+        }
+    }
+    CHECK_ST(vf_session_voiceprint(s, 0, &back), VF_OK);
+    CHECK(back != NULL && strcmp(vf_voiceprint_name(back), "carol") == 0);
+    CHECK(fabs(vf_voiceprint_speech_seconds(back) - speech0) < 1e-3 && speech0 > 10.0);
+    vf_voiceprint_free(back);
+    CHECK_ST(vf_session_voiceprint(s, 2, &bob), VF_OK);
+    CHECK(bob != NULL && vf_voiceprint_name(bob) == NULL);
+    CHECK_ST(vf_session_voiceprint(s, 9, &out), VF_ERR_INVALID_ARGUMENT);
+    CHECK(out == SENTINEL && strstr(vf_last_error(), "speaker 9") != NULL);
+    CHECK_ST(vf_session_voiceprint(s, 0, NULL), VF_ERR_NULL_POINTER);
+    CHECK_ST(vf_session_refined_voiceprint(s, 0, &out), VF_ERR_INVALID_ARGUMENT); /* no refine */
+    vf_session_destroy(s);
+    seg_free(&r);
+
+    /* a voiceprint of another embedding model: enrolled, refused at session creation */
+    memcpy(again, bytes, len);
+    again[13] ^= 0x01; /* first character of the model name */
+    CHECK_ST(vf_voiceprint_from_bytes(again, len, &back), VF_OK);
+    vf_config_free(cfg);
+    CHECK_ST(vf_config_new(&cfg), VF_OK);
+    CHECK_ST(vf_config_enroll(cfg, back, NULL), VF_OK);
+    s = NULL;
+    CHECK_ST(vf_session_create(model, cfg, &s), VF_ERR_INVALID_CONFIG);
+    CHECK(s == NULL && strstr(vf_last_error(), "speakers[0]") != NULL);
+    vf_voiceprint_free(back);
+    vf_voiceprint_free(bob);
+    vf_voiceprint_free(carol);
+    vf_config_free(cfg);
+    free(bytes);
+    free(again);
+
+    /* NULL objects: getters answer nothing, free is a no-op */
+    CHECK(vf_voiceprint_dim(NULL) == 0 && vf_voiceprint_vector(NULL) == NULL);
+    CHECK(vf_voiceprint_name(NULL) == NULL && vf_voiceprint_model_name(NULL) == NULL);
+    CHECK(vf_voiceprint_byte_len(NULL) == 0 && vf_voiceprint_speech_seconds(NULL) == 0.0);
+    CHECK_ST(vf_voiceprint_set_name(NULL, "x"), VF_ERR_NULL_POINTER);
+    vf_voiceprint_free(NULL);
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
     vf_model *model = NULL;
@@ -1161,6 +1357,7 @@ int main(int argc, char **argv) {
     test_lifetimes(&ref10);
     test_offline(model, &reference);
     test_audio_files(model, argv[1], &reference);
+    test_voiceprints(model);
 
     vf_model_free(model);
     seg_free(&reference);
