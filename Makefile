@@ -17,7 +17,7 @@ FILE ?= examples/data/conversation.wav
 # decoder, and the languages must agree on it too.
 MP3 := examples/data/conversation.mp3
 
-.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval eval-oracle bench clean \
+.PHONY: setup build demo test test-rust test-python test-c test-models header lint eval eval-enroll eval-oracle bench clean \
 	test-go test-java example-go example-java go-setup java-build \
 	install examples test-bindings-c example-c example-cpp \
 	test-python-bindings example-python test-same-answer test-readme test-ray bench-ray \
@@ -335,7 +335,7 @@ nightly:
 # cargo-fuzz (libFuzzer), pinned, installed once into the git-ignored set-up folder.
 CARGO_TOOLS := $(VF_HOME)/cargo-tools
 CARGO_FUZZ_VERSION := 0.13.1
-FUZZ_TARGETS := capi_session segment_writers audio_decoder model_metadata
+FUZZ_TARGETS := capi_session segment_writers audio_decoder model_metadata voiceprint_codec
 FUZZ_SECONDS ?= 600
 FUZZ_TEST_SECONDS ?= 15
 FUZZ_WORK := target/fuzz-corpus
@@ -377,7 +377,7 @@ test-fuzz: fuzz-build
 # take too long interpreted (the resampler's rubato FFTs of whole seconds of audio, the
 # offline recording's 3 hours of windows, the clustering of 3100 voiceprints) are skipped
 # here and run by `make miri-resample`.
-MIRI_TESTS := audio:: pipeline:: config:: error:: models::contract:: \
+MIRI_TESTS := audio:: pipeline:: config:: error:: models::contract:: voiceprint:: \
 	capi::tests::status capi::tests::null_pointers capi::tests::config_keys \
 	capi::tests::panics capi::tests::push_limit
 MIRI_SLOW := audio::resample pipeline::recording::tests::three_hours \
@@ -419,6 +419,11 @@ header: build
 ## Accuracy on ami-dev and simulated LibriSpeech conversations (data: ../shared/data).
 eval: build
 	bash scripts/eval/run.sh $(DATA)
+
+## Enrolled speakers on ami-dev: voiceprints from each clip's first half, its second half
+## diarized with and without them (both modes); scripts/eval/enroll.py.
+eval-enroll: build
+	bash scripts/eval/enroll.sh $(DATA)
 
 ## Diagnostic: the same evaluation with perfect clustering (ORACLE=map) or voiceprints
 ## pulled towards the right speaker (ORACLE=voiceprint:ALPHA); scripts/eval/oracle.sh.
