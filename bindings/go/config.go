@@ -79,6 +79,40 @@ func (c *Config) SetRefine(refine bool) error {
 	return c.Set("refine", v)
 }
 
+// Enroll enrolls a known speaker: sessions created from c afterwards report speech of
+// the voice of vp under the returned id (the number of speakers enrolled before it: 0,
+// 1, ...) and its name (Session.SpeakerName); the speakers they do not know are numbered
+// from the number enrolled, in order of appearance. A voice of the stream is taken for
+// an enrolled one within the cosine distance "known_speaker_threshold" (Set; default:
+// the embedding model's "delta_new"). vp is copied: it may be closed afterwards.
+// Refused with ErrInvalidArgument, changing nothing: a voiceprint without a name, a
+// name enrolled already, another embedding model or dimension than the speakers
+// enrolled before, more than MaxEnrolledSpeakers. NewSession refuses voiceprints of
+// another embedding model than the session's (ErrInvalidConfig).
+func (c *Config) Enroll(vp *Voiceprint) (uint32, error) {
+	if vp == nil {
+		return 0, argError(StatusNullPointer, "Enroll: voiceprint is nil")
+	}
+	c.mu.Lock() // lock order: config, then voiceprint
+	defer c.mu.Unlock()
+	if c.ptr == nil {
+		return 0, ErrClosed
+	}
+	vp.mu.RLock()
+	defer vp.mu.RUnlock()
+	if vp.ptr == nil {
+		return 0, ErrClosed
+	}
+	var id C.uint32_t
+	err := call(func() C.vf_status { return C.vf_config_enroll(c.ptr, vp.ptr, &id) })
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(vp)
+	if err != nil {
+		return 0, err
+	}
+	return uint32(id), nil
+}
+
 // Close frees the configuration. Calling it again does nothing.
 func (c *Config) Close() error {
 	c.mu.Lock()

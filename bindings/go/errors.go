@@ -82,7 +82,8 @@ var (
 	ErrLimitReached = &Error{Status: StatusLimitReached}
 )
 
-// ErrClosed is returned by every method of a Model, Config or Session after Close.
+// ErrClosed is returned by the methods of a Model, Config, Session or Voiceprint after
+// Close (those that return an error).
 var ErrClosed = errors.New("voiceflow: use of a closed object")
 
 // call runs one library call and turns a failure into an *Error carrying vf_last_error.

@@ -199,6 +199,60 @@ func (s *Session) Flush() error {
 	return err
 }
 
+// Voiceprint is the voiceprint of speaker id, an id of this session's segments: its
+// centroid now and the seconds of speech in its segments so far, with its name when it
+// is an enrolled speaker (Config.Enroll). A streaming session answers while it streams
+// and after Flush (the centroid keeps adapting until Flush); a ModeOffline session
+// after Flush. An id that no segment has had yet is ErrInvalidArgument. The voiceprint
+// does not depend on the session; Close it.
+func (s *Session) Voiceprint(id uint32) (*Voiceprint, error) {
+	return s.voiceprint(func(ptr *C.vf_session, out **C.vf_voiceprint) C.vf_status {
+		return C.vf_session_voiceprint(ptr, C.uint32_t(id), out)
+	})
+}
+
+// RefinedVoiceprint is Voiceprint for the refined result of a refining session (its own
+// ids, those of PollRefined), after Flush; before Flush, or without refine, it is
+// ErrInvalidArgument. For a ModeOffline session it is the same as Voiceprint.
+func (s *Session) RefinedVoiceprint(id uint32) (*Voiceprint, error) {
+	return s.voiceprint(func(ptr *C.vf_session, out **C.vf_voiceprint) C.vf_status {
+		return C.vf_session_refined_voiceprint(ptr, C.uint32_t(id), out)
+	})
+}
+
+func (s *Session) voiceprint(f func(*C.vf_session, **C.vf_voiceprint) C.vf_status) (*Voiceprint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ptr == nil {
+		return nil, ErrClosed
+	}
+	var ptr *C.vf_voiceprint
+	err := call(func() C.vf_status { return f(s.ptr, &ptr) })
+	runtime.KeepAlive(s)
+	if err != nil {
+		return nil, err
+	}
+	return newVoiceprint(ptr), nil
+}
+
+// SpeakerName is the name of speaker id and true when id belongs to an enrolled speaker
+// (Config.Enroll), whether or not it has spoken yet; "" and false for the speakers the
+// session numbered itself (and once the session is closed). Ids of the refined result
+// share these names: enrolled ids are the same in both results.
+func (s *Session) SpeakerName(id uint32) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ptr == nil {
+		return "", false
+	}
+	defer runtime.KeepAlive(s)
+	name := C.vf_session_speaker_name(s.ptr, C.uint32_t(id))
+	if name == nil {
+		return "", false
+	}
+	return C.GoString(name), true
+}
+
 // Close destroys the session; unpolled segments are discarded. Calling it again does
 // nothing.
 func (s *Session) Close() error {

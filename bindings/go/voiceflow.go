@@ -18,11 +18,17 @@
 // cfg.SetRefine(true) a streaming session keeps its live segments and also makes that
 // answer at Flush, polled separately with PollRefined.
 //
+// Known speakers: a Voiceprint (VoiceprintFromAudio of one voice, or Session.Voiceprint
+// of a speaker a session heard; stored with Bytes or Save) enrolled into a Config with
+// cfg.Enroll makes the sessions created from it report that speaker under a fixed id
+// (0, 1, ... in order of enrollment) and name (Session.SpeakerName).
+//
 // ReadAudio decodes an audio file (WAV, FLAC, MP3, Ogg Vorbis, AIFF, ...) with the
 // library's own decoders, for session.PushFloat32(a.Samples, a.SampleRate, a.Channels).
 //
 // Errors from the library are *Error values; compare them with errors.Is against
-// ErrInvalidAudio, ErrModel, ... Methods of a closed object return ErrClosed.
+// ErrInvalidAudio, ErrModel, ... Methods of a closed object return ErrClosed (the
+// getters of a closed Voiceprint, and Session.SpeakerName, return zero values).
 package voiceflow
 
 /*

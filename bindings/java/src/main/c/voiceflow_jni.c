@@ -595,3 +595,268 @@ JNIEXPORT jfloatArray JNICALL Java_ai_voiceflow_NativeLib_audioRead(JNIEnv *env,
     }
     return samples;
 }
+
+/* ------------------------------------------------------------------------------------ */
+/* Voiceprints                                                                           */
+
+JNIEXPORT jint JNICALL Java_ai_voiceflow_NativeLib_configEnroll(JNIEnv *env, jclass cls,
+                                                                jlong config,
+                                                                jlong voiceprint) {
+    uint32_t id = 0;
+    (void)cls;
+    if (!ok_or_throw(env, vf_config_enroll((vf_config *)from_handle(config),
+                                           (const vf_voiceprint *)from_handle(voiceprint),
+                                           &id))) {
+        return 0;
+    }
+    return (jint)id; /* below VF_MAX_ENROLLED_SPEAKERS */
+}
+
+/* A session voiceprint (live or refined) as a new handle; 0 with an exception pending. */
+typedef vf_status (*session_voiceprint_fn)(vf_session *, uint32_t, vf_voiceprint **);
+
+static jlong session_voiceprint(JNIEnv *env, jlong session, jint speaker,
+                                session_voiceprint_fn get) {
+    vf_voiceprint *voiceprint = NULL;
+    if (speaker < 0) {
+        throw_java(env, "java/lang/IllegalArgumentException", "negative speaker id");
+        return 0;
+    }
+    if (!ok_or_throw(env, get((vf_session *)from_handle(session), (uint32_t)speaker, &voiceprint))) {
+        return 0;
+    }
+    return to_handle(voiceprint);
+}
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_sessionVoiceprint(JNIEnv *env, jclass cls,
+                                                                      jlong session,
+                                                                      jint speaker) {
+    (void)cls;
+    return session_voiceprint(env, session, speaker, vf_session_voiceprint);
+}
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_sessionRefinedVoiceprint(JNIEnv *env,
+                                                                             jclass cls,
+                                                                             jlong session,
+                                                                             jint speaker) {
+    (void)cls;
+    return session_voiceprint(env, session, speaker, vf_session_refined_voiceprint);
+}
+
+/* An enrolled speaker's name as UTF-8 bytes; null for the others (and negative ids). */
+JNIEXPORT jbyteArray JNICALL Java_ai_voiceflow_NativeLib_sessionSpeakerName(JNIEnv *env,
+                                                                            jclass cls,
+                                                                            jlong session,
+                                                                            jint speaker) {
+    const char *name;
+    (void)cls;
+    if (speaker < 0) {
+        return NULL;
+    }
+    name = vf_session_speaker_name((const vf_session *)from_handle(session), (uint32_t)speaker);
+    return name == NULL ? NULL : utf8_bytes(env, name);
+}
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_voiceprintFromAudio(
+    JNIEnv *env, jclass cls, jlong model, jfloatArray samples, jint offset, jint length,
+    jint rate, jint channels, jbyteArray name) {
+    char *cname = NULL;
+    jfloat *data = NULL;
+    vf_voiceprint *voiceprint = NULL;
+    vf_status st;
+    (void)cls;
+    if (!check_array_range(env, samples, offset, length) || !check_format(env, rate, channels)) {
+        return 0;
+    }
+    if (!c_string(env, name, &cname)) {
+        return 0;
+    }
+    if (length > 0) {
+        data = (*env)->GetFloatArrayElements(env, samples, NULL);
+        if (data == NULL) {
+            free(cname);
+            return 0; /* OutOfMemoryError is pending */
+        }
+    }
+    st = vf_voiceprint_from_audio((const vf_model *)from_handle(model),
+                                  data == NULL ? NULL : data + offset, (size_t)length,
+                                  (uint32_t)rate, (uint32_t)channels, cname, &voiceprint);
+    if (data != NULL) {
+        (*env)->ReleaseFloatArrayElements(env, samples, data, JNI_ABORT);
+    }
+    free(cname);
+    return ok_or_throw(env, st) ? to_handle(voiceprint) : 0;
+}
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_voiceprintFromBytes(JNIEnv *env, jclass cls,
+                                                                        jbyteArray bytes) {
+    jsize len;
+    jbyte *copy;
+    vf_voiceprint *voiceprint = NULL;
+    vf_status st;
+    (void)cls;
+    if (bytes == NULL) {
+        throw_java(env, "java/lang/NullPointerException", "bytes");
+        return 0;
+    }
+    len = (*env)->GetArrayLength(env, bytes);
+    copy = (jbyte *)malloc((size_t)len + 1); /* + 1: malloc(0) may return NULL */
+    if (copy == NULL) {
+        throw_java(env, "java/lang/OutOfMemoryError", "voiceflow: voiceprint bytes");
+        return 0;
+    }
+    (*env)->GetByteArrayRegion(env, bytes, 0, len, copy);
+    if ((*env)->ExceptionCheck(env)) {
+        free(copy);
+        return 0;
+    }
+    st = vf_voiceprint_from_bytes((const uint8_t *)copy, (size_t)len, &voiceprint);
+    free(copy);
+    return ok_or_throw(env, st) ? to_handle(voiceprint) : 0;
+}
+
+JNIEXPORT jbyteArray JNICALL Java_ai_voiceflow_NativeLib_voiceprintToBytes(JNIEnv *env,
+                                                                           jclass cls,
+                                                                           jlong voiceprint) {
+    const vf_voiceprint *v = (const vf_voiceprint *)from_handle(voiceprint);
+    size_t len = vf_voiceprint_byte_len(v), got = 0;
+    uint8_t *buffer;
+    jbyteArray result;
+    (void)cls;
+    if (len > (size_t)INT32_MAX) { /* at most 4 * 4096 + 780 bytes by the format */
+        throw_java(env, "java/lang/OutOfMemoryError", "voiceflow: voiceprint bytes");
+        return NULL;
+    }
+    buffer = (uint8_t *)malloc(len + 1);
+    if (buffer == NULL) {
+        throw_java(env, "java/lang/OutOfMemoryError", "voiceflow: voiceprint bytes");
+        return NULL;
+    }
+    if (!ok_or_throw(env, vf_voiceprint_to_bytes(v, buffer, len, &got))) {
+        free(buffer);
+        return NULL;
+    }
+    result = (*env)->NewByteArray(env, (jsize)got);
+    if (result != NULL) {
+        (*env)->SetByteArrayRegion(env, result, 0, (jsize)got, (const jbyte *)buffer);
+    }
+    free(buffer);
+    return result; /* NULL with OutOfMemoryError pending if allocation failed */
+}
+
+JNIEXPORT jlong JNICALL Java_ai_voiceflow_NativeLib_voiceprintReadFile(JNIEnv *env, jclass cls,
+                                                                       jbyteArray path) {
+    char *cpath = NULL;
+    vf_voiceprint *voiceprint = NULL;
+    vf_status st;
+    (void)cls;
+    if (path == NULL) {
+        throw_java(env, "java/lang/NullPointerException", "path");
+        return 0;
+    }
+    if (!c_string(env, path, &cpath)) {
+        return 0;
+    }
+    st = vf_voiceprint_read_file(cpath, &voiceprint);
+    free(cpath);
+    return ok_or_throw(env, st) ? to_handle(voiceprint) : 0;
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_voiceprintWriteFile(JNIEnv *env, jclass cls,
+                                                                       jlong voiceprint,
+                                                                       jbyteArray path) {
+    char *cpath = NULL;
+    vf_status st;
+    (void)cls;
+    if (path == NULL) {
+        throw_java(env, "java/lang/NullPointerException", "path");
+        return;
+    }
+    if (!c_string(env, path, &cpath)) {
+        return;
+    }
+    st = vf_voiceprint_write_file((const vf_voiceprint *)from_handle(voiceprint), cpath);
+    free(cpath);
+    ok_or_throw(env, st);
+}
+
+JNIEXPORT jfloatArray JNICALL Java_ai_voiceflow_NativeLib_voiceprintVector(JNIEnv *env,
+                                                                           jclass cls,
+                                                                           jlong voiceprint) {
+    const vf_voiceprint *v = (const vf_voiceprint *)from_handle(voiceprint);
+    size_t dim = vf_voiceprint_dim(v);
+    const float *vector = vf_voiceprint_vector(v);
+    jfloatArray result;
+    (void)cls;
+    if (vector == NULL || dim > (size_t)INT32_MAX) { /* only for a NULL handle */
+        throw_java(env, "java/lang/IllegalStateException", "voiceflow: no voiceprint");
+        return NULL;
+    }
+    result = (*env)->NewFloatArray(env, (jsize)dim);
+    if (result != NULL && dim > 0) {
+        (*env)->SetFloatArrayRegion(env, result, 0, (jsize)dim, vector);
+    }
+    return result;
+}
+
+JNIEXPORT jint JNICALL Java_ai_voiceflow_NativeLib_voiceprintDim(JNIEnv *env, jclass cls,
+                                                                 jlong voiceprint) {
+    (void)env;
+    (void)cls;
+    return (jint)vf_voiceprint_dim((const vf_voiceprint *)from_handle(voiceprint)); /* <= 4096 */
+}
+
+JNIEXPORT jdouble JNICALL Java_ai_voiceflow_NativeLib_voiceprintSpeechSeconds(JNIEnv *env,
+                                                                              jclass cls,
+                                                                              jlong voiceprint) {
+    (void)env;
+    (void)cls;
+    return vf_voiceprint_speech_seconds((const vf_voiceprint *)from_handle(voiceprint));
+}
+
+/* A string owned by the voiceprint as UTF-8 bytes; null when NULL. */
+static jbyteArray optional_utf8(JNIEnv *env, const char *text) {
+    return text == NULL ? NULL : utf8_bytes(env, text);
+}
+
+JNIEXPORT jbyteArray JNICALL Java_ai_voiceflow_NativeLib_voiceprintName(JNIEnv *env, jclass cls,
+                                                                        jlong voiceprint) {
+    (void)cls;
+    return optional_utf8(env, vf_voiceprint_name((const vf_voiceprint *)from_handle(voiceprint)));
+}
+
+JNIEXPORT jbyteArray JNICALL Java_ai_voiceflow_NativeLib_voiceprintModelName(JNIEnv *env,
+                                                                             jclass cls,
+                                                                             jlong voiceprint) {
+    (void)cls;
+    return optional_utf8(env,
+                         vf_voiceprint_model_name((const vf_voiceprint *)from_handle(voiceprint)));
+}
+
+JNIEXPORT jbyteArray JNICALL Java_ai_voiceflow_NativeLib_voiceprintModelVersion(
+    JNIEnv *env, jclass cls, jlong voiceprint) {
+    (void)cls;
+    return optional_utf8(
+        env, vf_voiceprint_model_version((const vf_voiceprint *)from_handle(voiceprint)));
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_voiceprintSetName(JNIEnv *env, jclass cls,
+                                                                     jlong voiceprint,
+                                                                     jbyteArray name) {
+    char *cname = NULL;
+    vf_status st;
+    (void)cls;
+    if (!c_string(env, name, &cname)) {
+        return;
+    }
+    st = vf_voiceprint_set_name((vf_voiceprint *)from_handle(voiceprint), cname);
+    free(cname);
+    ok_or_throw(env, st);
+}
+
+JNIEXPORT void JNICALL Java_ai_voiceflow_NativeLib_voiceprintFree(JNIEnv *env, jclass cls,
+                                                                  jlong voiceprint) {
+    (void)env;
+    (void)cls;
+    vf_voiceprint_free((vf_voiceprint *)from_handle(voiceprint));
+}

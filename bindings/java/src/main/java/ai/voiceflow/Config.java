@@ -23,6 +23,9 @@ public final class Config implements AutoCloseable {
         }
     }
 
+    /** Most speakers one config may enroll (VF_MAX_ENROLLED_SPEAKERS). */
+    public static final int MAX_ENROLLED_SPEAKERS = 64;
+
     private long handle;
 
     /** A configuration holding the defaults. */
@@ -66,6 +69,32 @@ public final class Config implements AutoCloseable {
      */
     public Config setRefine(boolean refine) throws VoiceflowException {
         return set("refine", refine ? 1 : 0);
+    }
+
+    /**
+     * Enrolls a known speaker: sessions created from this config afterwards report speech of
+     * the voice of {@code voiceprint} under the returned id (the number of speakers enrolled
+     * before it: 0, 1, ...) and its name ({@link Session#speakerName(int)}); the speakers
+     * they do not know are numbered from the number enrolled, in order of appearance. A
+     * voice of the stream is taken for an enrolled one within the cosine distance
+     * "known_speaker_threshold" ({@link #set}; default: the embedding model's "delta_new").
+     * The voiceprint is copied: it may be closed afterwards. Refused with {@link
+     * VoiceflowException#INVALID_ARGUMENT}, changing nothing: a voiceprint without a name, a
+     * name enrolled already, another embedding model or dimension than the speakers
+     * enrolled before, more than {@link #MAX_ENROLLED_SPEAKERS}. Session creation refuses
+     * voiceprints of another embedding model than the session's ({@link
+     * VoiceflowException#INVALID_CONFIG}).
+     *
+     * @return the speaker id the enrolled voice is reported under
+     */
+    public synchronized int enroll(Voiceprint voiceprint) throws VoiceflowException {
+        if (voiceprint == null) {
+            throw new NullPointerException("voiceprint");
+        }
+        long config = handle();
+        synchronized (voiceprint) { // lock order: config, then voiceprint
+            return NativeLib.configEnroll(config, voiceprint.handle());
+        }
     }
 
     /** The live handle; callers hold this object's lock while they use it. */

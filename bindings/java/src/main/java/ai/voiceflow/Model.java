@@ -90,7 +90,8 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    private long handle() {
+    /** The live handle; callers hold this object's lock while they use it. */
+    long handle() {
         if (handle == 0) {
             throw new IllegalStateException("Model is closed");
         }

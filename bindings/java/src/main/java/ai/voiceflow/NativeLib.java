@@ -95,6 +95,49 @@ final class NativeLib {
 
     static native void sessionDestroy(long session);
 
+    /** Enrolls a copy of the voiceprint; returns its speaker id. */
+    static native int configEnroll(long config, long voiceprint) throws VoiceflowException;
+
+    /** A new voiceprint of a speaker of the session's segments. */
+    static native long sessionVoiceprint(long session, int speaker) throws VoiceflowException;
+
+    /** A new voiceprint of a speaker of the session's refined result. */
+    static native long sessionRefinedVoiceprint(long session, int speaker) throws VoiceflowException;
+
+    /** An enrolled speaker's name as UTF-8; null for the others. */
+    static native byte[] sessionSpeakerName(long session, int speaker);
+
+    // Voiceprints. The byte[] results are UTF-8 (null: none); vector() is a copy.
+
+    static native long voiceprintFromAudio(
+            long model, float[] samples, int offset, int length, int rate, int channels, byte[] name)
+            throws VoiceflowException;
+
+    static native long voiceprintFromBytes(byte[] bytes) throws VoiceflowException;
+
+    static native byte[] voiceprintToBytes(long voiceprint) throws VoiceflowException;
+
+    static native long voiceprintReadFile(byte[] path) throws VoiceflowException;
+
+    static native void voiceprintWriteFile(long voiceprint, byte[] path) throws VoiceflowException;
+
+    static native float[] voiceprintVector(long voiceprint);
+
+    static native int voiceprintDim(long voiceprint);
+
+    static native double voiceprintSpeechSeconds(long voiceprint);
+
+    static native byte[] voiceprintName(long voiceprint);
+
+    static native byte[] voiceprintModelName(long voiceprint);
+
+    static native byte[] voiceprintModelVersion(long voiceprint);
+
+    /** A null name removes the name. */
+    static native void voiceprintSetName(long voiceprint, byte[] name) throws VoiceflowException;
+
+    static native void voiceprintFree(long voiceprint);
+
     /**
      * Decodes an audio file (vf_audio_read_file) into a new array of interleaved samples
      * and writes {sample rate, channels} into {@code format}; the native object is freed

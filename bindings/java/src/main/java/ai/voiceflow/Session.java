@@ -3,6 +3,7 @@ package ai.voiceflow;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.ShortBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -116,6 +117,54 @@ public final class Session implements AutoCloseable {
      */
     public synchronized int pendingRefined() throws VoiceflowException {
         return NativeLib.sessionPendingRefined(handle());
+    }
+
+    /**
+     * The voiceprint of {@code speaker}, an id of this session's segments: its centroid now
+     * and the seconds of speech in its segments so far, with its name when it is an
+     * enrolled speaker ({@link Config#enroll(Voiceprint)}). A streaming session answers
+     * while it streams and after {@link #flush()} (the centroid keeps adapting until
+     * flush); an offline session after flush. An id that no segment has had yet throws
+     * {@link VoiceflowException#INVALID_ARGUMENT}. The voiceprint does not depend on the
+     * session; close it.
+     */
+    public synchronized Voiceprint voiceprint(int speaker) throws VoiceflowException {
+        checkSpeaker(speaker);
+        return new Voiceprint(NativeLib.sessionVoiceprint(handle(), speaker));
+    }
+
+    /**
+     * {@link #voiceprint(int)} for the refined result of a refining session (its own ids,
+     * those of {@link #pollRefined()}), after {@link #flush()}; before flush, or without
+     * refine, it throws {@link VoiceflowException#INVALID_ARGUMENT}. For an offline session
+     * it is the same as {@link #voiceprint(int)}.
+     */
+    public synchronized Voiceprint refinedVoiceprint(int speaker) throws VoiceflowException {
+        checkSpeaker(speaker);
+        return new Voiceprint(NativeLib.sessionRefinedVoiceprint(handle(), speaker));
+    }
+
+    /**
+     * The name of speaker id {@code speaker} when it belongs to an enrolled speaker
+     * ({@link Config#enroll(Voiceprint)}), whether or not it has spoken yet; null for the
+     * speakers the session numbered itself (and for negative ids). Ids of the refined result
+     * share these names: enrolled ids are the same in both results.
+     */
+    public synchronized String speakerName(int speaker) {
+        long session = handle();
+        if (speaker < 0) {
+            return null;
+        }
+        byte[] name = NativeLib.sessionSpeakerName(session, speaker);
+        return name == null ? null : new String(name, StandardCharsets.UTF_8);
+    }
+
+    // C takes an unsigned id: a negative int would arrive as a huge number.
+    private static void checkSpeaker(int speaker) throws VoiceflowException {
+        if (speaker < 0) {
+            throw new VoiceflowException(
+                    VoiceflowException.INVALID_ARGUMENT, "speaker id " + speaker + " is negative");
+        }
     }
 
     private static List<Segment> segments(double[] triplets) {

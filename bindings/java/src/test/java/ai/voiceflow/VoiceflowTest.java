@@ -69,6 +69,14 @@ public final class VoiceflowTest {
             test("refine errors", VoiceflowTest::refineErrors);
             test("max offline audio", VoiceflowTest::maxOfflineAudio);
             test("audio files", VoiceflowTest::audioFiles);
+            test("voiceprints: enrolled speakers get their ids and names", VoiceflowTest::enrolledIdsAndNames);
+            test("voiceprints: read from a session while streaming and after flush",
+                    VoiceflowTest::sessionVoiceprints);
+            test("voiceprints: stored, loaded and enrolled in the next session",
+                    VoiceflowTest::storedVoiceprintNamesTheSpeakerNextTime);
+            test("voiceprints: bytes and files", VoiceflowTest::voiceprintBytesAndFiles);
+            test("voiceprints: bad input refused, nothing changed", VoiceflowTest::badVoiceprints);
+            test("voiceprints: shared by threads", VoiceflowTest::voiceprintThreads);
         } finally {
             model.close();
         }
@@ -488,6 +496,504 @@ public final class VoiceflowTest {
         expectIoError("tests/data/audio/opus.ogg", "Opus");
         expectThrows(IllegalArgumentException.class, "NUL in path", () -> Audio.read("a\0b.wav"));
         expectThrows(NullPointerException.class, "null path", () -> Audio.read((String) null));
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Voiceprints
+
+    /** A reference turn of the example conversation (examples/data/conversation.rttm). */
+    private static final class Turn {
+        final String speaker;
+        final double start;
+        final double end;
+
+        Turn(String speaker, double start, double end) {
+            this.speaker = speaker;
+            this.start = start;
+            this.end = end;
+        }
+    }
+
+    private static List<Turn> truth() throws IOException {
+        File rttm = new File(new File(wavPath).getParentFile(), "conversation.rttm");
+        List<Turn> turns = new ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(rttm.toPath())) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 8 && f[0].equals("SPEAKER")) {
+                double start = Double.parseDouble(f[3]);
+                turns.add(new Turn(f[7], start, start + Double.parseDouble(f[4])));
+            }
+        }
+        if (turns.size() != 14) {
+            throw new IOException(rttm + ": " + turns.size() + " turns, want 14");
+        }
+        return turns;
+    }
+
+    /** The voiceprint of {@code speaker}'s first reference turn (3 to 4.3 s), named after it. */
+    private static Voiceprint voiceOf(String speaker) throws Exception {
+        for (Turn t : truth()) {
+            if (t.speaker.equals(speaker)) {
+                int from = (int) (t.start * RATE), to = (int) (t.end * RATE);
+                return Voiceprint.fromAudio(model, toFloat(pcm, from, to - from), RATE, 1, speaker);
+            }
+        }
+        throw new IllegalArgumentException("no turn of " + speaker);
+    }
+
+    /** The speaker of the first segment covering more than half of [start, end), or -1. */
+    private static int idOver(List<Segment> segs, double start, double end) {
+        for (Segment s : segs) {
+            if (Math.min(s.end, end) - Math.max(s.start, start) > 0.5 * (end - start)) {
+                return s.speaker;
+            }
+        }
+        return -1;
+    }
+
+    private static double speechOf(List<Segment> segs, int id) {
+        return segs.stream().filter(s -> s.speaker == id).mapToDouble(s -> s.end - s.start).sum();
+    }
+
+    /** Flushes and returns every segment still to be polled. */
+    private static List<Segment> finish(Session s) throws VoiceflowException {
+        List<Segment> out = new ArrayList<>();
+        drain(s, out);
+        return out;
+    }
+
+    /** The byte encoding written by hand (README, section Voiceprints). */
+    private static byte[] encode(String modelName, String version, String name, float speech, float[] vector) {
+        byte[][] texts = {
+            modelName.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            version.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            name.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+        };
+        int length = 12 + 3 + texts[0].length + texts[1].length + texts[2].length + 4 * vector.length;
+        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {'V', 'F', 'V', 'P'}).putShort((short) Voiceprint.FORMAT_VERSION)
+                .putShort((short) vector.length).putFloat(speech);
+        for (byte[] text : texts) {
+            b.put((byte) text.length).put(text);
+        }
+        for (float v : vector) {
+            b.putFloat(v);
+        }
+        return b.array();
+    }
+
+    /**
+     * Enrolled out of order of appearance: carol is id 0 and alice id 1 although alice speaks
+     * first, and bob, not enrolled, counts on from there as id 2; in both modes.
+     */
+    private static void enrolledIdsAndNames() throws Exception {
+        try (Voiceprint carol = voiceOf("carol"); Voiceprint alice = voiceOf("alice")) {
+            for (Config.Mode mode : Config.Mode.values()) {
+                try (Config cfg = new Config().setMode(mode)) {
+                    check(cfg.enroll(carol) == 0, mode + ": carol enrolled as 0");
+                    check(cfg.enroll(alice) == 1, mode + ": alice enrolled as 1");
+                    try (Session s = model.newSession(cfg)) {
+                        check("carol".equals(s.speakerName(0)) && "alice".equals(s.speakerName(1))
+                                && s.speakerName(2) == null && s.speakerName(-1) == null,
+                                mode + ": speaker names " + s.speakerName(0) + ", " + s.speakerName(1) + ", "
+                                        + s.speakerName(2));
+                        List<Segment> segs = pushAll(s);
+                        segs.addAll(finish(s));
+                        java.util.Map<String, Integer> expected = new java.util.HashMap<>();
+                        expected.put("carol", 0);
+                        expected.put("alice", 1);
+                        expected.put("bob", 2);
+                        for (Turn t : truth()) {
+                            int id = idOver(segs, t.start, t.end);
+                            check(id == expected.get(t.speaker),
+                                    mode + ": " + t.speaker + " at " + t.start + " has id " + id + ": " + segs);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void sessionVoiceprints() throws Exception {
+        try (Config cfg = new Config()) {
+            String bobModel;
+            try (Voiceprint bob = voiceOf("bob")) {
+                check(cfg.enroll(bob) == 0, "bob enrolled as 0");
+                bobModel = bob.modelName();
+            } // the config holds its own copy
+            Session s = model.newSession(cfg); // closed in the middle of the test
+            try {
+                check("bob".equals(s.speakerName(0)) && s.speakerName(1) == null, "names before the stream");
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "voiceprint(0) before bob spoke", () -> s.voiceprint(0));
+                List<Segment> segs = new ArrayList<>();
+                boolean seenWhileStreaming = false;
+                for (int pos = 0; pos < pcm.length; pos += RATE / 2) {
+                    int len = Math.min(RATE / 2, pcm.length - pos);
+                    s.push(pcm, pos, len, RATE, 1);
+                    segs.addAll(s.poll());
+                    Voiceprint vp;
+                    try {
+                        vp = s.voiceprint(0);
+                    } catch (VoiceflowException notYet) {
+                        continue;
+                    }
+                    try (Voiceprint v = vp) {
+                        seenWhileStreaming = true;
+                        double heard = v.speechSeconds();
+                        if (!"bob".equals(v.name()) || heard < 0 || heard > (pos + len) / (double) RATE) {
+                            fail("bob while streaming: " + v + " after " + (pos + len) / (double) RATE + " s");
+                        }
+                    }
+                }
+                check(seenWhileStreaming, "a voiceprint of bob before flush");
+                segs.addAll(finish(s));
+                Voiceprint bob = s.voiceprint(0);
+                Voiceprint other = s.voiceprint(1);
+                double bobTime = speechOf(segs, 0);
+                check("bob".equals(bob.name()) && bobTime > 10 && Math.abs(bob.speechSeconds() - bobTime) < 1e-3,
+                        "bob after flush: " + bob + ", his segments " + bobTime + " s");
+                check(bob.modelName().equals(bobModel) && bob.dim() > 0 && bob.vector().length == bob.dim(),
+                        "bob's model and vector: " + bob);
+                check(other.name() == null && Math.abs(other.speechSeconds() - speechOf(segs, 1)) < 1e-3
+                        && other.dim() == bob.dim(), "speaker 1 after flush: " + other);
+                try {
+                    s.voiceprint(9).close();
+                    fail("voiceprint(9) answered");
+                } catch (VoiceflowException e) {
+                    check(e.status() == VoiceflowException.INVALID_ARGUMENT && e.getMessage().contains("speaker 9"),
+                            "voiceprint(9): " + e.getMessage());
+                }
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "voiceprint(-1)", () -> s.voiceprint(-1));
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "refinedVoiceprint without refine",
+                        () -> s.refinedVoiceprint(0));
+                s.close();
+                expectThrows(IllegalStateException.class, "voiceprint of a closed session", () -> s.voiceprint(0));
+                expectThrows(IllegalStateException.class, "refinedVoiceprint of a closed session",
+                        () -> s.refinedVoiceprint(0));
+                expectThrows(IllegalStateException.class, "speakerName of a closed session", () -> s.speakerName(0));
+                // The voiceprints outlive the session.
+                check(bob.toBytes().length > 0 && other.toBytes().length > 0, "voiceprints after the session closed");
+                bob.close();
+                other.close();
+            } finally {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * A speaker's voiceprint from one session, renamed, stored and loaded, names that
+     * speaker in the next session, in its live and refined results.
+     */
+    private static void storedVoiceprintNamesTheSpeakerNextTime() throws Exception {
+        int half = pcm.length / 2;
+        Turn firstTurn = truth().get(0); // alice
+        File file = File.createTempFile("voiceflow-alice", ".json");
+        file.deleteOnExit();
+        try (Config offline = new Config().setMode(Config.Mode.OFFLINE); Session first = model.newSession(offline)) {
+            first.push(pcm, 0, half, RATE, 1);
+            expectStatus(VoiceflowException.INVALID_ARGUMENT, "offline voiceprint before flush", () -> first.voiceprint(0));
+            List<Segment> segs = finish(first);
+            int aliceId = idOver(segs, firstTurn.start, firstTurn.end);
+            check(aliceId >= 0, "alice's first turn found: " + segs);
+            try (Voiceprint alice = first.voiceprint(aliceId); Voiceprint refined = first.refinedVoiceprint(aliceId)) {
+                check(Arrays.equals(alice.toBytes(), refined.toBytes()),
+                        "an offline session's refined voiceprint is its voiceprint");
+                check(Math.abs(alice.speechSeconds() - speechOf(segs, aliceId)) < 1e-3, "alice's speech " + alice);
+                alice.setName("Alice Smith");
+                alice.save(file.toPath());
+            }
+        }
+        try (Voiceprint loaded = Voiceprint.load(file.toPath());
+                Config cfg = new Config().setRefine(true)) {
+            check(cfg.enroll(loaded) == 0, "alice enrolled as 0");
+            try (Session s = model.newSession(cfg)) {
+                List<Segment> live = new ArrayList<>();
+                for (int pos = half; pos < pcm.length; pos += RATE) {
+                    s.push(pcm, pos, Math.min(RATE, pcm.length - pos), RATE, 1);
+                    live.addAll(s.poll());
+                }
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "refinedVoiceprint before flush",
+                        () -> s.refinedVoiceprint(0));
+                live.addAll(finish(s));
+                List<Segment> refined = s.pollRefined();
+                double offset = half / (double) RATE;
+                double aliceTime = 0;
+                for (Turn t : truth()) {
+                    if (t.speaker.equals("alice") && t.start >= offset) {
+                        aliceTime += t.end - t.start;
+                    }
+                }
+                for (boolean isRefined : new boolean[] {false, true}) {
+                    List<Segment> segs = isRefined ? refined : live;
+                    String what = isRefined ? "refined: " : "live: ";
+                    double named = speechOf(segs, 0);
+                    check(named > 0.8 * aliceTime && named < 1.2 * aliceTime,
+                            what + "alice speaks " + aliceTime + " s of the second half, id 0 has " + named + " s: " + segs);
+                    try (Voiceprint v = isRefined ? s.refinedVoiceprint(0) : s.voiceprint(0)) {
+                        check("Alice Smith".equals(v.name()) && Math.abs(v.speechSeconds() - named) < 1e-3,
+                                what + "alice's voiceprint " + v + ", id 0 has " + named + " s");
+                    }
+                }
+            }
+        }
+    }
+
+    private static void voiceprintBytesAndFiles() throws Exception {
+        Turn firstTurn = truth().get(0);
+        Voiceprint alice = voiceOf("alice"); // closed in the middle of the test
+        try {
+            int dim = alice.dim();
+            float[] vector = alice.vector();
+            double norm = 0;
+            for (float x : vector) {
+                norm += (double) x * x;
+            }
+            check(dim > 0 && vector.length == dim && Math.abs(norm - 1) < 1e-3, "unit vector of " + dim + " values");
+            check(alice.speechSeconds() >= 2 && alice.speechSeconds() <= firstTurn.end - firstTurn.start + 0.1,
+                    "speech seconds " + alice.speechSeconds());
+            check("alice".equals(alice.name()) && !alice.modelName().isEmpty() && alice.modelVersion() != null,
+                    "name and model: " + alice);
+            vector[0] = 42; // a copy
+            check(alice.vector()[0] != 42, "vector() is a copy");
+
+            // Bytes: the documented layout, exact length, and a round trip.
+            byte[] b = alice.toBytes();
+            byte[] hand = encode(alice.modelName(), alice.modelVersion(), "alice", (float) alice.speechSeconds(),
+                    alice.vector());
+            check(Arrays.equals(b, hand), "toBytes is the documented encoding (" + b.length + " bytes)");
+            try (Voiceprint back = Voiceprint.fromBytes(b)) {
+                check("alice".equals(back.name()) && back.modelName().equals(alice.modelName())
+                        && back.modelVersion().equals(alice.modelVersion()) && back.dim() == dim
+                        && back.speechSeconds() == alice.speechSeconds() && Arrays.equals(back.vector(), alice.vector())
+                        && Arrays.equals(back.toBytes(), b), "bytes round trip: " + back);
+            }
+
+            // JSON files: a round trip; unreadable and foreign files refused, naming them.
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("voiceflow-vp");
+            java.nio.file.Path path = dir.resolve("alice.json");
+            alice.save(path);
+            String json = new String(java.nio.file.Files.readAllBytes(path), java.nio.charset.StandardCharsets.UTF_8);
+            check(json.contains("\"voiceflow.voiceprint\"") && json.contains("\"alice\""), "JSON file: " + json);
+            try (Voiceprint loaded = Voiceprint.load(path); Voiceprint byName = Voiceprint.load(path.toString())) {
+                check(Arrays.equals(loaded.toBytes(), b) && Arrays.equals(byName.toBytes(), b), "JSON round trip");
+            }
+            try {
+                Voiceprint.load(dir.resolve("no_such_voiceprint.json")).close();
+                fail("a missing file loaded");
+            } catch (VoiceflowException e) {
+                check(e.status() == VoiceflowException.IO && e.getMessage().contains("no_such_voiceprint.json"),
+                        "missing file: " + e.status() + " " + e.getMessage());
+            }
+            File rttm = new File(new File(wavPath).getParentFile(), "conversation.rttm");
+            try {
+                Voiceprint.load(rttm.toPath()).close();
+                fail("an RTTM file loaded");
+            } catch (VoiceflowException e) {
+                check(e.status() == VoiceflowException.INVALID_ARGUMENT && e.getMessage().contains("conversation.rttm"),
+                        "RTTM file: " + e.status() + " " + e.getMessage());
+            }
+            expectStatus(VoiceflowException.IO, "save into a missing folder",
+                    () -> alice.save(dir.resolve("none").resolve("v.json")));
+            expectThrows(IllegalArgumentException.class, "NUL in path", () -> Voiceprint.load("a\0b.json"));
+            expectThrows(NullPointerException.class, "null path", () -> Voiceprint.load((String) null));
+            java.nio.file.Files.delete(path);
+            java.nio.file.Files.delete(dir);
+
+            // Names: a bad one is refused and changes nothing; null removes the name.
+            alice.setName("Alice Smith é");
+            check("Alice Smith é".equals(alice.name()), "a UTF-8 name: " + alice.name());
+            StringBuilder tooLong = new StringBuilder();
+            for (int i = 0; i < 256; i++) {
+                tooLong.append('a');
+            }
+            for (String bad : new String[] {"", " ", "bad\nname", tooLong.toString()}) {
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "setName(\"" + bad + "\")", () -> alice.setName(bad));
+                check("Alice Smith é".equals(alice.name()), "name after a refused setName: " + alice.name());
+            }
+            expectThrows(IllegalArgumentException.class, "NUL in name", () -> alice.setName("a\0b"));
+            alice.setName(null);
+            check(alice.name() == null && alice.toBytes().length == b.length - "alice".length(), "name removed");
+
+            // A closed voiceprint.
+            alice.close();
+            alice.close();
+            check(alice.toString().equals("Voiceprint[closed]"), "toString of a closed voiceprint");
+            expectThrows(IllegalStateException.class, "toBytes", alice::toBytes);
+            expectThrows(IllegalStateException.class, "vector", alice::vector);
+            expectThrows(IllegalStateException.class, "dim", alice::dim);
+            expectThrows(IllegalStateException.class, "speechSeconds", alice::speechSeconds);
+            expectThrows(IllegalStateException.class, "name", alice::name);
+            expectThrows(IllegalStateException.class, "modelName", alice::modelName);
+            expectThrows(IllegalStateException.class, "modelVersion", alice::modelVersion);
+            expectThrows(IllegalStateException.class, "setName", () -> alice.setName("x"));
+            expectThrows(IllegalStateException.class, "save", () -> alice.save("x.json"));
+            try (Config cfg = new Config()) {
+                expectThrows(IllegalStateException.class, "enroll of a closed voiceprint", () -> cfg.enroll(alice));
+                expectThrows(NullPointerException.class, "enroll(null)", () -> cfg.enroll(null));
+            }
+        } finally {
+            alice.close();
+        }
+    }
+
+    private static void badVoiceprints() throws Exception {
+        try (Voiceprint alice = voiceOf("alice")) {
+            byte[] b = alice.toBytes();
+            // Bytes that are not one whole voiceprint.
+            for (int n : new int[] {0, 3, 4, 14, b.length / 2, b.length - 1}) {
+                try {
+                    Voiceprint.fromBytes(Arrays.copyOf(b, n)).close();
+                    fail(n + " bytes read");
+                } catch (VoiceflowException e) {
+                    check(e.status() == VoiceflowException.INVALID_ARGUMENT && (n <= 4 || e.getMessage().contains("truncated")),
+                            n + " of " + b.length + " bytes: " + e.status() + " " + e.getMessage());
+                }
+            }
+            expectStatus(VoiceflowException.INVALID_ARGUMENT, "a trailing byte",
+                    () -> Voiceprint.fromBytes(Arrays.copyOf(b, b.length + 1)));
+            byte[] nan = b.clone();
+            ByteBuffer.wrap(nan).order(ByteOrder.LITTLE_ENDIAN).putFloat(nan.length - 4, Float.NaN);
+            try {
+                Voiceprint.fromBytes(nan).close();
+                fail("NaN read");
+            } catch (VoiceflowException e) {
+                check(e.status() == VoiceflowException.INVALID_ARGUMENT && e.getMessage().contains("finite"),
+                        "NaN in the bytes: " + e.getMessage());
+            }
+            byte[] version2 = b.clone();
+            version2[4] = 2;
+            expectStatus(VoiceflowException.INVALID_ARGUMENT, "format version 2", () -> Voiceprint.fromBytes(version2));
+            expectThrows(NullPointerException.class, "fromBytes(null)", () -> Voiceprint.fromBytes(null));
+
+            // Enroll: no name, a name twice, another dimension or model, a 65th speaker; each
+            // refused without changing the config (the next speaker still gets the next id).
+            try (Config cfg = new Config();
+                    Voiceprint shortOne = Voiceprint.fromBytes(
+                            encode(alice.modelName(), alice.modelVersion(), "short", 3, new float[] {1}))) {
+                alice.setName(null);
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "enroll without a name", () -> cfg.enroll(alice));
+                alice.setName("alice");
+                check(cfg.enroll(alice) == 0, "alice enrolled as 0 after the refusal");
+                try {
+                    cfg.enroll(alice);
+                    fail("a name enrolled twice");
+                } catch (VoiceflowException e) {
+                    check(e.status() == VoiceflowException.INVALID_ARGUMENT && e.getMessage().contains("enrolled already"),
+                            "a name twice: " + e.getMessage());
+                }
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "enroll of another dimension", () -> cfg.enroll(shortOne));
+                byte[] other = b.clone();
+                other[13] ^= 1; // the model name's first byte
+                try (Voiceprint foreign = Voiceprint.fromBytes(other); Config otherCfg = new Config()) {
+                    check(!foreign.modelName().equals(alice.modelName()), "the model name changed");
+                    foreign.setName("eve");
+                    expectStatus(VoiceflowException.INVALID_ARGUMENT, "enroll of another model", () -> cfg.enroll(foreign));
+                    // Another embedding model's voiceprint: refused when a session is created.
+                    check(otherCfg.enroll(foreign) == 0, "eve enrolled alone");
+                    try {
+                        model.newSession(otherCfg).close();
+                        fail("a session with another model's voiceprint");
+                    } catch (VoiceflowException e) {
+                        check(e.status() == VoiceflowException.INVALID_CONFIG && e.getMessage().contains("speakers[0]"),
+                                "another model's voiceprint: " + e.status() + " " + e.getMessage());
+                    }
+                }
+                alice.setName("alice again");
+                check(cfg.enroll(alice) == 1, "the next speaker enrolled as 1");
+                try (Session s = model.newSession(cfg)) {
+                    check("alice".equals(s.speakerName(0)) && "alice again".equals(s.speakerName(1))
+                            && s.speakerName(2) == null, "names after the refusals");
+                }
+                cfg.set("known_speaker_threshold", 3);
+                expectStatus(VoiceflowException.INVALID_CONFIG, "known_speaker_threshold 3", () -> model.newSession(cfg));
+            }
+            try (Config full = new Config()) {
+                for (int i = 0; i < Config.MAX_ENROLLED_SPEAKERS; i++) {
+                    alice.setName("speaker " + i);
+                    if (full.enroll(alice) != i) {
+                        fail("speaker " + i + " not enrolled as " + i);
+                    }
+                }
+                alice.setName("one too many");
+                expectStatus(VoiceflowException.INVALID_ARGUMENT, "a 65th speaker", () -> full.enroll(alice));
+                try (Session s = model.newSession(full)) {
+                    check(("speaker " + (Config.MAX_ENROLLED_SPEAKERS - 1)).equals(s.speakerName(Config.MAX_ENROLLED_SPEAKERS - 1)),
+                            "the last enrolled speaker's name");
+                }
+            }
+        }
+
+        // Audio that makes no voiceprint.
+        float[] f = toFloat(pcm, 0, 5 * RATE);
+        try {
+            Voiceprint.fromAudio(model, f, 0, RATE, RATE, 1, "x").close();
+            fail("a voiceprint of 1 s");
+        } catch (VoiceflowException e) {
+            check(e.status() == VoiceflowException.INVALID_AUDIO && e.getMessage().contains("too little speech"),
+                    "1 s of audio: " + e.status() + " " + e.getMessage());
+        }
+        expectStatus(VoiceflowException.INVALID_AUDIO, "5 s of silence",
+                () -> Voiceprint.fromAudio(model, new float[5 * RATE], RATE, 1, "x"));
+        expectStatus(VoiceflowException.INVALID_AUDIO, "no audio", () -> Voiceprint.fromAudio(model, new float[0], RATE, 1, "x"));
+        float[] withNaN = f.clone();
+        withNaN[RATE] = Float.NaN;
+        expectStatus(VoiceflowException.INVALID_AUDIO, "NaN sample", () -> Voiceprint.fromAudio(model, withNaN, RATE, 1, "x"));
+        expectStatus(VoiceflowException.UNSUPPORTED_SAMPLE_RATE, "1 kHz", () -> Voiceprint.fromAudio(model, f, 1000, 1, "x"));
+        expectStatus(VoiceflowException.UNSUPPORTED_SAMPLE_RATE, "negative rate",
+                () -> Voiceprint.fromAudio(model, f, -RATE, 1, "x"));
+        expectStatus(VoiceflowException.INVALID_ARGUMENT, "no channels", () -> Voiceprint.fromAudio(model, f, RATE, 0, "x"));
+        expectStatus(VoiceflowException.INVALID_ARGUMENT, "empty name", () -> Voiceprint.fromAudio(model, f, RATE, 1, ""));
+        expectThrows(IllegalArgumentException.class, "NUL in name", () -> Voiceprint.fromAudio(model, f, RATE, 1, "x\0y"));
+        expectThrows(ArrayIndexOutOfBoundsException.class, "range past the end",
+                () -> Voiceprint.fromAudio(model, f, 1, f.length, RATE, 1, "x"));
+        expectThrows(NullPointerException.class, "null model", () -> Voiceprint.fromAudio(null, f, RATE, 1, "x"));
+        expectThrows(NullPointerException.class, "null samples", () -> Voiceprint.fromAudio(model, null, RATE, 1, "x"));
+        Model closed = Model.open();
+        closed.close();
+        expectThrows(IllegalStateException.class, "closed model", () -> Voiceprint.fromAudio(closed, f, RATE, 1, "x"));
+        // Made from part of an array: the same as from a copy of that part.
+        Turn firstTurn = truth().get(0);
+        int from = (int) (firstTurn.start * RATE), to = (int) (firstTurn.end * RATE);
+        float[] whole = toFloat(pcm, 0, pcm.length);
+        try (Voiceprint part = Voiceprint.fromAudio(model, whole, from, to - from, RATE, 1, "alice");
+                Voiceprint copy = voiceOf("alice")) {
+            check(Arrays.equals(part.toBytes(), copy.toBytes()), "fromAudio of a range equals fromAudio of a copy");
+        }
+    }
+
+    /** One voiceprint used by several threads at once. */
+    private static void voiceprintThreads() throws Exception {
+        try (Voiceprint alice = voiceOf("alice")) {
+            byte[] want = alice.toBytes();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Boolean>> results = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    boolean renamer = t == 0;
+                    results.add(pool.submit(() -> {
+                        for (int i = 0; i < 20; i++) {
+                            if (renamer) {
+                                alice.setName("alice");
+                                continue;
+                            }
+                            try (Config cfg = new Config()) {
+                                if (!Arrays.equals(alice.toBytes(), want) || alice.vector().length != alice.dim()
+                                        || cfg.enroll(alice) != 0) {
+                                    return false;
+                                }
+                            }
+                        }
+                        return true;
+                    }));
+                }
+                for (Future<Boolean> f : results) {
+                    check(f.get(), "a thread's view of a shared voiceprint");
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
     }
 
     /** Audio.read(path) must throw with status IO and a message containing needle. */
