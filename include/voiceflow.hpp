@@ -15,10 +15,22 @@
 //   const voiceflow::Audio audio = voiceflow::read_audio("meeting.mp3");
 //   session.push(audio.samples, audio.sample_rate, audio.channels);
 //
+//   // Known speakers across sessions: a voiceprint from audio of one voice (>= 2 s of
+//   // speech), from a session, or loaded; enrolled, its voice gets a fixed id and name.
+//   voiceflow::Voiceprint alice = voiceflow::Voiceprint::from_audio(model, turn, 16000, 1,
+//                                                                   "alice");
+//   alice.save("alice.json");                         // or alice.to_bytes()
+//   voiceflow::Config known;
+//   std::uint32_t id = known.enroll(voiceflow::Voiceprint::load("alice.json")); // 0
+//   voiceflow::Session named(model, known);           // alice's speech: speaker `id`
+//   named.speaker_name(id);                           // std::optional: "alice"
+//   voiceflow::Voiceprint heard = named.voiceprint(1); // an id of its segments so far
+//
 // - Every failing call throws voiceflow::Error, which carries the vf_status code (as
 //   voiceflow::Status) and the detailed vf_last_error() message.
-// - Model, Config and Session own their C handle: move-only, freed by the destructor.
-//   A moved-from object is empty (`!obj`); using it throws Error(Status::InvalidState).
+// - Model, Config, Session and Voiceprint own their C handle: move-only, freed by the
+//   destructor. A moved-from object is empty (`!obj`); using it throws
+//   Error(Status::InvalidState).
 // - C++17; std::span overloads are added where the standard library has them (C++20).
 // - Thread safety as in the C API: a Model may be shared by any number of threads and
 //   sessions; a Session is used by one thread at a time.
@@ -73,6 +85,11 @@ enum class Mode : int {
     /// Nothing until flush, then the whole stream clustered at once.
     Offline = VF_MODE_OFFLINE,
 };
+
+/// The most speakers one Config may enroll (Config::enroll).
+inline constexpr std::size_t max_enrolled_speakers = VF_MAX_ENROLLED_SPEAKERS;
+/// The version of the voiceprint byte and JSON encodings written and read.
+inline constexpr unsigned voiceprint_format_version = VF_VOICEPRINT_FORMAT_VERSION;
 
 /// A failed voiceflow call: what() is "<status text>: <detailed message>".
 class Error : public std::runtime_error {
@@ -134,6 +151,14 @@ struct SessionDestroy {
 struct AudioFree {
     void operator()(vf_audio *audio) const noexcept { vf_audio_free(audio); }
 };
+struct VoiceprintFree {
+    void operator()(vf_voiceprint *voiceprint) const noexcept { vf_voiceprint_free(voiceprint); }
+};
+
+/// The C string of an optional name: NULL for none (NUL inside throws, as c_str_checked).
+inline const char *name_or_null(const std::optional<std::string> &name) {
+    return name ? c_str_checked(*name, "the voiceprint name") : nullptr;
+}
 
 } // namespace detail
 
@@ -228,6 +253,163 @@ private:
     std::unique_ptr<vf_model, detail::ModelFree> handle_;
 };
 
+class Session;
+
+/// A speaker's voiceprint: the unit centroid of its voice as the embedding model sees it,
+/// the model's name and version (vectors of two models cannot be compared), the seconds
+/// of speech behind it and an optional name. Made from audio (from_audio), read from a
+/// session (Session::voiceprint), or loaded (from_bytes, load); enrolled in a Config, it
+/// makes later sessions report that voice under a fixed id and its name. Move-only; a
+/// moved-from object is empty and using it throws Status::InvalidState. Like the C object,
+/// not to be renamed while another thread uses it.
+class Voiceprint {
+public:
+    /// The voiceprint of the voice heard most in `count` interleaved samples (-1..1) at
+    /// `sample_rate` Hz with `channels` channels (the rules of Session::push), named
+    /// `name` (none: std::nullopt). The audio should hold one voice: it is diarized like
+    /// an offline session and its main speaker taken. Less than 2 s of that voice throws
+    /// Status::InvalidAudio ("too little speech"); a bad name Status::InvalidArgument.
+    static Voiceprint from_audio(const Model &model, const float *samples, std::size_t count,
+                                 std::uint32_t sample_rate, std::uint32_t channels = 1,
+                                 const std::optional<std::string> &name = std::nullopt) {
+        if (!model) {
+            detail::throw_moved_from("Model");
+        }
+        vf_voiceprint *raw = nullptr;
+        detail::check(vf_voiceprint_from_audio(model.get(), samples, count, sample_rate,
+                                               channels, detail::name_or_null(name), &raw));
+        return Voiceprint(raw);
+    }
+    static Voiceprint from_audio(const Model &model, const std::vector<float> &samples,
+                                 std::uint32_t sample_rate, std::uint32_t channels = 1,
+                                 const std::optional<std::string> &name = std::nullopt) {
+        return from_audio(model, samples.data(), samples.size(), sample_rate, channels, name);
+    }
+    /// 16-bit PCM, scaled to -1..1 as Session::push scales it (v / 32768).
+    static Voiceprint from_audio(const Model &model, const std::int16_t *samples,
+                                 std::size_t count, std::uint32_t sample_rate,
+                                 std::uint32_t channels = 1,
+                                 const std::optional<std::string> &name = std::nullopt) {
+        std::vector<float> scaled(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            scaled[i] = static_cast<float>(samples[i]) / 32768.0f;
+        }
+        return from_audio(model, scaled, sample_rate, channels, name);
+    }
+    static Voiceprint from_audio(const Model &model, const std::vector<std::int16_t> &samples,
+                                 std::uint32_t sample_rate, std::uint32_t channels = 1,
+                                 const std::optional<std::string> &name = std::nullopt) {
+        return from_audio(model, samples.data(), samples.size(), sample_rate, channels, name);
+    }
+#ifdef VOICEFLOW_HPP_HAS_SPAN
+    static Voiceprint from_audio(const Model &model, std::span<const float> samples,
+                                 std::uint32_t sample_rate, std::uint32_t channels = 1,
+                                 const std::optional<std::string> &name = std::nullopt) {
+        return from_audio(model, samples.data(), samples.size(), sample_rate, channels, name);
+    }
+    static Voiceprint from_audio(const Model &model, std::span<const std::int16_t> samples,
+                                 std::uint32_t sample_rate, std::uint32_t channels = 1,
+                                 const std::optional<std::string> &name = std::nullopt) {
+        return from_audio(model, samples.data(), samples.size(), sample_rate, channels, name);
+    }
+#endif
+
+    /// Reads the byte encoding (to_bytes()): all `size` bytes must be one voiceprint.
+    /// Anything else (another format or format version, truncated or trailing bytes, NaN,
+    /// a vector that is not unit length) throws Status::InvalidArgument naming the cause.
+    static Voiceprint from_bytes(const std::uint8_t *data, std::size_t size) {
+        vf_voiceprint *raw = nullptr;
+        detail::check(vf_voiceprint_from_bytes(data, size, &raw));
+        return Voiceprint(raw);
+    }
+    static Voiceprint from_bytes(const std::vector<std::uint8_t> &bytes) {
+        return from_bytes(bytes.data(), bytes.size());
+    }
+#ifdef VOICEFLOW_HPP_HAS_SPAN
+    static Voiceprint from_bytes(std::span<const std::uint8_t> bytes) {
+        return from_bytes(bytes.data(), bytes.size());
+    }
+#endif
+
+    /// Reads a voiceprint JSON file (UTF-8 path), as `voiceflow enroll --out` and save()
+    /// write them: Status::Io when it cannot be read, Status::InvalidArgument when it is
+    /// not a valid voiceprint; both messages name the file.
+    static Voiceprint load(const std::string &path) {
+        vf_voiceprint *raw = nullptr;
+        detail::check(
+            vf_voiceprint_read_file(detail::c_str_checked(path, "the voiceprint path"), &raw));
+        return Voiceprint(raw);
+    }
+
+    /// Writes the voiceprint as a JSON file, replacing it (Status::Io names the file).
+    void save(const std::string &path) const {
+        detail::check(vf_voiceprint_write_file(
+            checked(), detail::c_str_checked(path, "the voiceprint path")));
+    }
+
+    /// The byte encoding, read back by from_bytes().
+    std::vector<std::uint8_t> to_bytes() const {
+        std::vector<std::uint8_t> bytes(vf_voiceprint_byte_len(checked()));
+        std::size_t written = 0;
+        detail::check(vf_voiceprint_to_bytes(checked(), bytes.data(), bytes.size(), &written));
+        bytes.resize(written);
+        return bytes;
+    }
+
+    /// Dimension of the vector.
+    std::size_t dim() const { return vf_voiceprint_dim(checked()); }
+
+    /// The unit vector (a copy), dim() values.
+    std::vector<float> vector() const {
+        const float *values = vf_voiceprint_vector(checked());
+        return std::vector<float>(values, values + dim());
+    }
+
+    /// Seconds of speech the voiceprint was made from.
+    double speech_seconds() const { return vf_voiceprint_speech_seconds(checked()); }
+
+    /// The speaker's name, if it has one.
+    std::optional<std::string> name() const {
+        const char *name = vf_voiceprint_name(checked());
+        if (name == nullptr) {
+            return std::nullopt;
+        }
+        return std::string(name);
+    }
+
+    /// Names the voiceprint (1..255 UTF-8 bytes, not only whitespace, no control
+    /// characters), or removes its name with std::nullopt. A bad name throws
+    /// Status::InvalidArgument and changes nothing.
+    Voiceprint &set_name(const std::optional<std::string> &name) {
+        detail::check(vf_voiceprint_set_name(checked(), detail::name_or_null(name)));
+        return *this;
+    }
+
+    /// Name of the embedding model that made the voiceprint (e.g. "campplus...").
+    std::string model_name() const { return vf_voiceprint_model_name(checked()); }
+    /// Version of that embedding model.
+    std::string model_version() const { return vf_voiceprint_model_version(checked()); }
+
+    /// The C handle, still owned by this object (NULL when moved from).
+    const vf_voiceprint *get() const noexcept { return handle_.get(); }
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+private:
+    friend class Session;
+
+    /// Takes ownership of `raw`.
+    explicit Voiceprint(vf_voiceprint *raw) noexcept : handle_(raw) {}
+
+    vf_voiceprint *checked() const {
+        if (!handle_) {
+            detail::throw_moved_from("Voiceprint");
+        }
+        return handle_.get();
+    }
+
+    std::unique_ptr<vf_voiceprint, detail::VoiceprintFree> handle_;
+};
+
 /// Session settings; every key has a default (README, section Configuration).
 class Config {
 public:
@@ -257,6 +439,25 @@ public:
     /// (Session::poll_refined()). With Mode::Offline, Session throws Status::InvalidConfig.
     Config &set_refine(bool refine) & { return set("refine", refine ? 1.0 : 0.0); }
     Config &&set_refine(bool refine) && { return std::move(set_refine(refine)); }
+
+    /// Enrolls a known speaker and returns its id: sessions created from this config
+    /// afterwards report the speech of that voice under this id (the number of speakers
+    /// enrolled before it: 0, 1, ...) and its name (Session::speaker_name); the speakers
+    /// they do not know are numbered from the number enrolled. A voice is taken for an
+    /// enrolled one within the cosine distance "known_speaker_threshold" (default: that of
+    /// "delta_new"). The voiceprint is copied. Throws Status::InvalidArgument, changing
+    /// nothing, for a voiceprint without a name, a name enrolled already, another model or
+    /// dimension than the speakers enrolled before, or more than max_enrolled_speakers.
+    /// Voiceprints of another model than the session's throw Status::InvalidConfig when
+    /// the Session is created.
+    std::uint32_t enroll(const Voiceprint &voiceprint) {
+        if (!voiceprint) {
+            detail::throw_moved_from("Voiceprint");
+        }
+        std::uint32_t id = 0;
+        detail::check(vf_config_enroll(checked(), voiceprint.get(), &id));
+        return id;
+    }
 
     const vf_config *get() const noexcept { return handle_.get(); }
     explicit operator bool() const noexcept { return handle_ != nullptr; }
@@ -336,6 +537,36 @@ public:
     /// Ends the stream; the remaining segments become final (poll() them afterwards). An
     /// offline or refining session clusters the whole stream here.
     void flush() { detail::check(vf_session_flush(checked())); }
+
+    /// The voiceprint of `speaker`, an id of this session's segments: its centroid now
+    /// and the seconds of speech in its segments so far, named when it is an enrolled
+    /// speaker. A streaming session answers while it streams and after flush(); an
+    /// offline one after flush(). An id no segment has had yet throws
+    /// Status::InvalidArgument. The Voiceprint does not depend on the session.
+    Voiceprint voiceprint(std::uint32_t speaker) const {
+        vf_voiceprint *raw = nullptr;
+        detail::check(vf_session_voiceprint(checked(), speaker, &raw));
+        return Voiceprint(raw);
+    }
+
+    /// voiceprint() for the ids of the refined result (poll_refined()) of a refining
+    /// session, after flush(); for Mode::Offline the same as voiceprint().
+    Voiceprint refined_voiceprint(std::uint32_t speaker) const {
+        vf_voiceprint *raw = nullptr;
+        detail::check(vf_session_refined_voiceprint(checked(), speaker, &raw));
+        return Voiceprint(raw);
+    }
+
+    /// The name of speaker id `speaker`: that of the voiceprint enrolled under it
+    /// (Config::enroll), whether or not it has spoken yet; std::nullopt for the speakers
+    /// the session numbered itself. Refined-result ids have the same names.
+    std::optional<std::string> speaker_name(std::uint32_t speaker) const {
+        const char *name = vf_session_speaker_name(checked(), speaker);
+        if (name == nullptr) {
+            return std::nullopt;
+        }
+        return std::string(name);
+    }
 
     vf_session *get() const noexcept { return handle_.get(); }
     explicit operator bool() const noexcept { return handle_ != nullptr; }

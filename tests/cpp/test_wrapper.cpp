@@ -4,7 +4,8 @@
 //   test_wrapper <16 kHz mono 16-bit PCM WAV>   (examples/data/conversation.wav)
 //
 // Run from the repository root: read_audio's checks open tests/data/audio/ and
-// examples/data/conversation.mp3 there.
+// examples/data/conversation.mp3 there, the voiceprint checks
+// examples/data/conversation.wav and its reference turns, conversation.rttm.
 #include "voiceflow.hpp"
 
 extern "C" {
@@ -15,12 +16,20 @@ extern "C" {
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
+#include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
+
+#include <unistd.h>
 
 namespace vf = voiceflow;
 
@@ -36,6 +45,14 @@ static_assert(std::is_nothrow_move_constructible<vf::Session>::value, "noexcept 
 static_assert(std::is_nothrow_move_assignable<vf::Session>::value, "noexcept moves");
 static_assert(std::is_base_of<std::runtime_error, vf::Error>::value, "Error is an exception");
 static_assert(std::is_copy_constructible<vf::Audio>::value, "Audio is a plain value");
+static_assert(!std::is_copy_constructible<vf::Voiceprint>::value, "Voiceprint is move-only");
+static_assert(!std::is_copy_assignable<vf::Voiceprint>::value, "Voiceprint is move-only");
+static_assert(std::is_nothrow_move_constructible<vf::Voiceprint>::value, "noexcept moves");
+static_assert(std::is_nothrow_move_assignable<vf::Voiceprint>::value, "noexcept moves");
+static_assert(!std::is_default_constructible<vf::Voiceprint>::value,
+              "a Voiceprint comes from audio, bytes, a file or a session");
+static_assert(vf::max_enrolled_speakers == VF_MAX_ENROLLED_SPEAKERS, "constants");
+static_assert(vf::voiceprint_format_version == VF_VOICEPRINT_FORMAT_VERSION, "constants");
 
 // The sample rate has no default (a wrongly assumed rate gives wrong segments and no error):
 // a push without one must not compile, for every kind of samples; with one it does.
@@ -411,6 +428,388 @@ void test_read_audio(const vf::Model &model, const char *wav_path,
                  "audio path");
 }
 
+
+// ---- Voiceprints: the example conversation's alice, bob and carol ----------------------
+
+// One reference turn of examples/data/conversation.rttm.
+struct Turn {
+    std::string speaker;
+    double start;
+    double end;
+};
+
+std::vector<Turn> reference_turns() {
+    std::ifstream rttm("examples/data/conversation.rttm");
+    std::vector<Turn> turns;
+    std::string line;
+    while (std::getline(rttm, line)) {
+        std::istringstream fields(line);
+        std::string type, uri, channel, na1, na2, speaker;
+        double start = 0, duration = 0;
+        if (fields >> type >> uri >> channel >> start >> duration >> na1 >> na2 >> speaker &&
+            type == "SPEAKER") {
+            turns.push_back(Turn{speaker, start, start + duration});
+        }
+    }
+    return turns;
+}
+
+// The samples of `speaker`'s first reference turn (3 to 4.3 s of speech).
+std::vector<float> first_turn(const vf::Audio &audio, const std::vector<Turn> &turns,
+                              const std::string &speaker) {
+    for (const Turn &t : turns) {
+        if (t.speaker == speaker) {
+            const auto at = [&](double s) {
+                return audio.samples.begin() + static_cast<std::ptrdiff_t>(s * kRate);
+            };
+            return std::vector<float>(at(t.start), at(t.end));
+        }
+    }
+    return {};
+}
+
+double speech_of(const Segments &segments, std::uint32_t speaker) {
+    double total = 0;
+    for (const vf::Segment &s : segments) {
+        if (s.speaker == speaker) {
+            total += s.end - s.start;
+        }
+    }
+    return total;
+}
+
+double norm(const std::vector<float> &v) {
+    double sum = 0;
+    for (float x : v) {
+        sum += static_cast<double>(x) * x;
+    }
+    return std::sqrt(sum);
+}
+
+// Whether every reference turn's first segment covering more than half of it has the id
+// `ids` gives its speaker (printing the turns that do not).
+bool turns_have_ids(const Segments &segments, const std::vector<Turn> &turns,
+                    const std::map<std::string, std::uint32_t> &ids) {
+    bool ok = !turns.empty();
+    for (const Turn &t : turns) {
+        std::optional<std::uint32_t> found;
+        for (const vf::Segment &s : segments) {
+            if (std::min(s.end, t.end) - std::max(s.start, t.start) > 0.5 * (t.end - t.start)) {
+                found = s.speaker;
+                break;
+            }
+        }
+        if (found != ids.at(t.speaker)) {
+            std::fprintf(stderr, "  %s at %.3f: id %d, expected %u\n", t.speaker.c_str(),
+                         t.start, found ? static_cast<int>(*found) : -1, ids.at(t.speaker));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+// Whether `v` is the voiceprint of `speaker` in `segments`, named `name`, of carol's model.
+bool voiceprint_of(const vf::Voiceprint &v, const Segments &segments, std::uint32_t speaker,
+                   const std::optional<std::string> &name, const vf::Voiceprint &carol) {
+    const bool ok = v.name() == name &&
+                    std::fabs(v.speech_seconds() - speech_of(segments, speaker)) < 1e-3 &&
+                    v.dim() == carol.dim() && v.model_name() == carol.model_name() &&
+                    v.model_version() == carol.model_version() &&
+                    std::fabs(norm(v.vector()) - 1.0) < 1e-3;
+    if (!ok) {
+        std::fprintf(stderr, "  speaker %u: name %s, %.3f s of speech, segments %.3f s\n",
+                     speaker, v.name().value_or("(none)").c_str(), v.speech_seconds(),
+                     speech_of(segments, speaker));
+    }
+    return ok;
+}
+
+// The byte encoding with another embedding model's name (README, section Voiceprints).
+std::vector<std::uint8_t> with_model_name(std::vector<std::uint8_t> bytes,
+                                          const std::string &model_name) {
+    const std::size_t old = bytes.at(12);
+    bytes.erase(bytes.begin() + 13, bytes.begin() + 13 + static_cast<std::ptrdiff_t>(old));
+    bytes[12] = static_cast<std::uint8_t>(model_name.size());
+    bytes.insert(bytes.begin() + 13, model_name.begin(), model_name.end());
+    return bytes;
+}
+
+struct Known {
+    vf::Voiceprint alice, bob, carol;
+};
+
+Known make_voiceprints(const vf::Model &model, const vf::Audio &audio,
+                       const std::vector<Turn> &turns) {
+    return Known{
+        vf::Voiceprint::from_audio(model, first_turn(audio, turns, "alice"), kRate, 1, "alice"),
+        vf::Voiceprint::from_audio(model, first_turn(audio, turns, "bob"), kRate, 1, "bob"),
+        vf::Voiceprint::from_audio(model, first_turn(audio, turns, "carol"), kRate, 1, "carol"),
+    };
+}
+
+void test_voiceprint_values(const vf::Model &model, const vf::Audio &audio,
+                            const std::vector<Turn> &turns, const Known &known) {
+    std::printf("== voiceprints: from audio, bytes, files, names\n");
+    const vf::Voiceprint &carol = known.carol;
+    CHECK(carol && carol.name() == std::optional<std::string>("carol"));
+    CHECK(carol.speech_seconds() >= 2.0 && carol.speech_seconds() <= 3.1); // a 3.0 s turn
+    CHECK(carol.dim() == 192 && carol.vector().size() == 192);
+    CHECK(std::fabs(norm(carol.vector()) - 1.0) < 1e-3);
+    CHECK(carol.model_name().rfind("campplus", 0) == 0 && !carol.model_version().empty());
+    CHECK(known.alice.to_bytes() != known.bob.to_bytes());
+
+    // int16 samples give the same voiceprint as their float values.
+    const std::vector<float> turn = first_turn(audio, turns, "carol");
+    std::vector<std::int16_t> pcm16(turn.size());
+    for (std::size_t i = 0; i < turn.size(); ++i) {
+        pcm16[i] = static_cast<std::int16_t>(std::lround(turn[i] * 32768.0f));
+    }
+    CHECK(vf::Voiceprint::from_audio(model, pcm16, kRate, 1, "carol").to_bytes() ==
+          carol.to_bytes());
+    const vf::Voiceprint unnamed = vf::Voiceprint::from_audio(model, turn.data(), turn.size(),
+                                                              kRate);
+    CHECK(!unnamed.name() && unnamed.vector() == carol.vector());
+#ifdef VOICEFLOW_HPP_HAS_SPAN
+    CHECK(vf::Voiceprint::from_audio(model, std::span<const float>(turn), kRate, 1, "carol")
+              .to_bytes() == carol.to_bytes());
+#endif
+
+    // Bytes: the same voiceprint back.
+    const std::vector<std::uint8_t> bytes = known.alice.to_bytes();
+    CHECK(bytes.size() > 4 * 192 && std::memcmp(bytes.data(), "VFVP", 4) == 0);
+    CHECK(bytes[4] == VF_VOICEPRINT_FORMAT_VERSION && bytes[5] == 0);
+    const vf::Voiceprint again = vf::Voiceprint::from_bytes(bytes);
+    CHECK(again.to_bytes() == bytes && again.name() == known.alice.name() &&
+          again.vector() == known.alice.vector() &&
+          again.speech_seconds() == known.alice.speech_seconds() &&
+          again.model_name() == known.alice.model_name() &&
+          again.model_version() == known.alice.model_version());
+    CHECK(vf::Voiceprint::from_bytes(bytes.data(), bytes.size()).to_bytes() == bytes);
+
+    // Names: set, checked, removed; a refused name changes nothing.
+    vf::Voiceprint named = vf::Voiceprint::from_bytes(bytes);
+    named.set_name("Alice Smith").set_name(std::string("Alice Smith"));
+    CHECK(named.name() == std::optional<std::string>("Alice Smith"));
+    CHECK(vf::Voiceprint::from_bytes(named.to_bytes()).name() == named.name());
+    for (const std::string &bad : {std::string(), std::string("  "), std::string("a\nb"),
+                                   std::string(256, 'x')}) {
+        CHECK_THROWS(named.set_name(bad), vf::Status::InvalidArgument, "name");
+    }
+    CHECK_THROWS(named.set_name(std::string("a\0b", 3)), vf::Status::InvalidArgument, "NUL");
+    CHECK(named.name() == std::optional<std::string>("Alice Smith"));
+    named.set_name(std::nullopt);
+    CHECK(!named.name() && named.to_bytes().size() == bytes.size() - 5);
+
+    // JSON files: the same voiceprint back; missing files and folders are Status::Io.
+    const std::string file = "/tmp/voiceflow_test_wrapper_" + std::to_string(getpid()) + ".json";
+    known.alice.save(file);
+    CHECK(vf::Voiceprint::load(file).to_bytes() == bytes);
+    std::ifstream json(file);
+    const std::string text((std::istreambuf_iterator<char>(json)),
+                           std::istreambuf_iterator<char>());
+    CHECK(text.find("\"format\": \"voiceflow.voiceprint\"") != std::string::npos &&
+          text.find("\"name\": \"alice\"") != std::string::npos);
+    named.save(file); // replaces it
+    CHECK(!vf::Voiceprint::load(file).name());
+    std::remove(file.c_str());
+    CHECK_THROWS(vf::Voiceprint::load(file), vf::Status::Io, file.c_str());
+    CHECK_THROWS(known.alice.save("/nonexistent/voiceflow/a.json"), vf::Status::Io,
+                 "/nonexistent/voiceflow");
+    CHECK_THROWS(vf::Voiceprint::load("README.md"), vf::Status::InvalidArgument, "README.md");
+    CHECK_THROWS(vf::Voiceprint::load(std::string("a\0b", 3)), vf::Status::InvalidArgument,
+                 "voiceprint path");
+
+    // Bad bytes: every truncation, a byte too many, NaN, another format version.
+    bool truncations_refused = true;
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        try {
+            vf::Voiceprint::from_bytes(bytes.data(), n);
+            truncations_refused = false;
+        } catch (const vf::Error &e) {
+            truncations_refused = truncations_refused &&
+                                  e.status() == vf::Status::InvalidArgument;
+        }
+    }
+    CHECK(truncations_refused);
+    CHECK_THROWS(vf::Voiceprint::from_bytes(std::vector<std::uint8_t>()),
+                 vf::Status::InvalidArgument, "truncated");
+    std::vector<std::uint8_t> longer = bytes;
+    longer.push_back(0);
+    CHECK_THROWS(vf::Voiceprint::from_bytes(longer), vf::Status::InvalidArgument,
+                 "after its end");
+    std::vector<std::uint8_t> nan = bytes;
+    const float quiet_nan = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(nan.data() + nan.size() - 4, &quiet_nan, 4);
+    CHECK_THROWS(vf::Voiceprint::from_bytes(nan), vf::Status::InvalidArgument, "must be finite");
+    std::vector<std::uint8_t> version_2 = bytes;
+    version_2[4] = 2;
+    CHECK_THROWS(vf::Voiceprint::from_bytes(version_2), vf::Status::InvalidArgument,
+                 "version 2");
+
+    // Too little speech, and audio a session refuses.
+    const std::vector<float> one_second(audio.samples.begin(), audio.samples.begin() + kRate);
+    CHECK_THROWS(vf::Voiceprint::from_audio(model, one_second, kRate), vf::Status::InvalidAudio,
+                 "too little speech");
+    CHECK_THROWS(vf::Voiceprint::from_audio(model, std::vector<float>(5 * kRate, 0.0f), kRate),
+                 vf::Status::InvalidAudio, "too little speech");
+    std::vector<float> with_nan = turn;
+    with_nan[100] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS(vf::Voiceprint::from_audio(model, with_nan, kRate), vf::Status::InvalidAudio,
+                 "");
+    CHECK_THROWS(vf::Voiceprint::from_audio(model, one_second, 1000),
+                 vf::Status::UnsupportedSampleRate, "1000");
+    CHECK_THROWS(vf::Voiceprint::from_audio(model, turn, kRate, 1, std::string("a\0b", 3)),
+                 vf::Status::InvalidArgument, "NUL");
+
+    // Moved from: empty, and every use throws.
+    vf::Voiceprint source = vf::Voiceprint::from_bytes(bytes);
+    vf::Voiceprint target(std::move(source));
+    CHECK(!source && target && !source.get());
+    CHECK_THROWS(source.dim(), vf::Status::InvalidState, "Voiceprint");
+    CHECK_THROWS(source.to_bytes(), vf::Status::InvalidState, "Voiceprint");
+    CHECK_THROWS(source.name(), vf::Status::InvalidState, "Voiceprint");
+    CHECK_THROWS(source.set_name("x"), vf::Status::InvalidState, "Voiceprint");
+    CHECK_THROWS(source.save(file), vf::Status::InvalidState, "Voiceprint");
+    vf::Config config;
+    CHECK_THROWS(config.enroll(source), vf::Status::InvalidState, "Voiceprint");
+    source = vf::Voiceprint::from_bytes(bytes); // assignable again
+    CHECK(source && source.to_bytes() == bytes);
+    vf::Model gone;
+    vf::Model taken(std::move(gone));
+    CHECK_THROWS(vf::Voiceprint::from_audio(gone, turn, kRate), vf::Status::InvalidState,
+                 "Model");
+}
+
+void test_enroll_refusals(const vf::Model &model, const Known &known) {
+    std::printf("== voiceprints: enrollments refused, nothing changed\n");
+    vf::Config config;
+    vf::Voiceprint unnamed = vf::Voiceprint::from_bytes(known.alice.to_bytes());
+    unnamed.set_name(std::nullopt);
+    CHECK_THROWS(config.enroll(unnamed), vf::Status::InvalidArgument, "needs a name");
+    CHECK(config.enroll(known.alice) == 0);
+    CHECK_THROWS(config.enroll(known.alice), vf::Status::InvalidArgument, "enrolled already");
+    const vf::Voiceprint foreign =
+        vf::Voiceprint::from_bytes(with_model_name(known.bob.to_bytes(), "other-model"));
+    CHECK(foreign.model_name() == "other-model" && foreign.name() == known.bob.name());
+    CHECK_THROWS(config.enroll(foreign), vf::Status::InvalidArgument, "other-model");
+    CHECK(config.enroll(known.bob) == 1); // none of the refused took an id
+    {
+        vf::Session session(model, config);
+        CHECK(session.speaker_name(0) == std::optional<std::string>("alice"));
+        CHECK(session.speaker_name(1) == std::optional<std::string>("bob"));
+        CHECK(!session.speaker_name(2) && !session.speaker_name(0xFFFFFFFFu));
+    }
+
+    // Another model's voiceprint: enrolled (nothing to compare with yet), refused by the
+    // session, which names it.
+    vf::Config other;
+    CHECK(other.enroll(foreign) == 0);
+    CHECK_THROWS(vf::Session s(model, other), vf::Status::InvalidConfig, "speakers[0]");
+    CHECK_THROWS(vf::Session s(model, other), vf::Status::InvalidConfig, "other-model");
+
+    // At most max_enrolled_speakers.
+    vf::Config many;
+    vf::Voiceprint copy = vf::Voiceprint::from_bytes(known.alice.to_bytes());
+    bool all_enrolled = true;
+    for (std::size_t i = 0; i < vf::max_enrolled_speakers; ++i) {
+        copy.set_name("speaker " + std::to_string(i));
+        all_enrolled = all_enrolled && many.enroll(copy) == i;
+    }
+    CHECK(all_enrolled);
+    CHECK_THROWS(many.enroll(known.bob), vf::Status::InvalidArgument, "64");
+
+    CHECK_THROWS(vf::Session s(model, vf::Config().set("known_speaker_threshold", 3.0)),
+                 vf::Status::InvalidConfig, "known_speaker_threshold");
+}
+
+void test_enrolled_speakers(const vf::Model &model, const vf::Audio &audio,
+                            const std::vector<Turn> &turns, const Known &known) {
+    std::printf("== voiceprints: enrolled speakers get their ids and names\n");
+    // Enrolled out of order of appearance: carol is id 0, alice id 1; bob, unknown, is 2.
+    const std::map<std::string, std::uint32_t> ids{{"carol", 0}, {"alice", 1}, {"bob", 2}};
+    const std::map<std::uint32_t, std::optional<std::string>> names{
+        {0, "carol"}, {1, "alice"}, {2, std::nullopt}};
+    vf::Config config;
+    config.set_refine(true);
+    CHECK(config.enroll(known.carol) == 0 && config.enroll(known.alice) == 1);
+
+    vf::Session session(model, config);
+    CHECK(session.speaker_name(0) == names.at(0) && session.speaker_name(1) == names.at(1));
+    CHECK(!session.speaker_name(2));
+    CHECK_THROWS(session.voiceprint(0), vf::Status::InvalidArgument, "no segment");
+    Segments live;
+    std::set<std::uint32_t> checked_while_streaming;
+    bool speech_matches = true;
+    const std::size_t chunk = kRate / 10;
+    for (std::size_t at = 0, i = 0; at < audio.samples.size(); at += chunk, ++i) {
+        session.push(audio.samples.data() + at, std::min(chunk, audio.samples.size() - at),
+                     kRate);
+        append(live, session.poll());
+        if (i % 10 == 0) { // every second: each id's voiceprint has its segments' speech
+            for (const vf::Segment &s : live) {
+                const double heard = session.voiceprint(s.speaker).speech_seconds();
+                speech_matches =
+                    speech_matches && std::fabs(heard - speech_of(live, s.speaker)) < 1e-3;
+                checked_while_streaming.insert(s.speaker);
+            }
+        }
+    }
+    CHECK(speech_matches && checked_while_streaming.size() == 3);
+    CHECK_THROWS(session.refined_voiceprint(0), vf::Status::InvalidArgument, "");
+    session.flush();
+    append(live, session.poll());
+    std::printf("   live: %zu segments, %u speakers\n", live.size(), count_speakers(live));
+    CHECK(turns_have_ids(live, turns, ids));
+    for (const auto &[id, name] : names) {
+        CHECK(voiceprint_of(session.voiceprint(id), live, id, name, known.carol));
+    }
+    CHECK_THROWS(session.voiceprint(9), vf::Status::InvalidArgument, "no segment");
+
+    // The refined result (the offline answer) has them under the same ids.
+    const Segments refined = session.poll_refined();
+    CHECK(turns_have_ids(refined, turns, ids));
+    for (const auto &[id, name] : names) {
+        CHECK(voiceprint_of(session.refined_voiceprint(id), refined, id, name, known.carol));
+    }
+    CHECK_THROWS(session.refined_voiceprint(9), vf::Status::InvalidArgument, "");
+
+    // An offline session with the same speakers: that answer, voiceprints after flush.
+    vf::Config offline_config;
+    offline_config.set_mode(vf::Mode::Offline);
+    offline_config.enroll(known.carol);
+    offline_config.enroll(known.alice);
+    vf::Session offline(model, offline_config);
+    offline.push(audio.samples, audio.sample_rate, audio.channels);
+    CHECK_THROWS(offline.voiceprint(0), vf::Status::InvalidArgument, "");
+    offline.flush();
+    const Segments answer = offline.poll();
+    CHECK(same(answer, refined));
+    for (const auto &[id, name] : names) {
+        const vf::Voiceprint v = offline.voiceprint(id);
+        CHECK(voiceprint_of(v, answer, id, name, known.carol));
+        CHECK(v.to_bytes() == offline.refined_voiceprint(id).to_bytes());
+    }
+    CHECK(offline.speaker_name(1) == names.at(1));
+
+    // A session's voiceprint outlives it and, enrolled, knows its speaker next time.
+    vf::Voiceprint bob = session.voiceprint(2);
+    { vf::Session drop(std::move(session)); }
+    CHECK_THROWS(session.voiceprint(0), vf::Status::InvalidState, "Session");
+    CHECK_THROWS(session.speaker_name(0), vf::Status::InvalidState, "Session");
+    bob.set_name("bob");
+    vf::Config later_config;
+    later_config.set_mode(vf::Mode::Offline);
+    CHECK(later_config.enroll(bob) == 0);
+    vf::Session later(model, later_config);
+    later.push(audio.samples.data(), 10 * kRate, kRate); // alice, then bob (5.4-9.4 s)
+    later.flush();
+    const Segments first_10_s = later.poll();
+    bool bob_is_0 = false;
+    for (const vf::Segment &s : first_10_s) {
+        bob_is_0 = bob_is_0 || (s.speaker == 0 && s.start > 5.0 && s.end > 9.0);
+    }
+    CHECK(bob_is_0 && later.speaker_name(0) == std::optional<std::string>("bob"));
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -443,6 +842,14 @@ int main(int argc, char **argv) {
         test_diarization(model, pcm);
         test_offline(model, pcm);
         test_read_audio(model, argv[1], pcm);
+        const vf::Audio conversation = vf::read_audio("examples/data/conversation.wav");
+        const std::vector<Turn> turns = reference_turns();
+        CHECK(conversation.sample_rate == kRate && conversation.channels == 1 &&
+              turns.size() == 14);
+        const Known known = make_voiceprints(model, conversation, turns);
+        test_voiceprint_values(model, conversation, turns, known);
+        test_enroll_refusals(model, known);
+        test_enrolled_speakers(model, conversation, turns, known);
     } catch (const vf::Error &e) {
         std::fprintf(stderr, "unexpected voiceflow::Error: %s\n", e.what());
         return 1;

@@ -11,6 +11,17 @@
         for seg in session.flush():
             ...
 
+Known speakers across sessions: a Voiceprint (from audio, from a session, or loaded from
+bytes or a JSON file) enrolled in a Config makes sessions report that voice under a fixed
+id and its name:
+
+    alice = voiceflow.Voiceprint.from_audio(model, turn, sample_rate=16000, name="alice")
+    alice.save("alice.json")                           # or bytes(alice)
+    config = voiceflow.Config(speakers=[voiceflow.Voiceprint.load("alice.json")])
+    with voiceflow.Session(model, config) as session:  # alice is id 0
+        ...
+        session.speaker_name(0), session.voiceprint(0)
+
 On import, the bundled libvoiceflow.so is loaded and its ABI version checked
 (AbiMismatchError otherwise). ONNX Runtime comes from the ``onnxruntime`` package
 (``ORT_DYLIB_PATH`` wins); it is loaded when the first Model is opened, or by
@@ -24,7 +35,7 @@ from __future__ import annotations
 
 from . import _native
 from ._audio import read_audio
-from ._api import Config, Model, Segment, Session
+from ._api import Config, Model, Segment, Session, Voiceprint
 from ._errors import (
     AbiMismatchError,
     DeviceUnavailableError,
@@ -45,6 +56,10 @@ from ._errors import (
 from ._runtime import load_runtime, onnxruntime_package_library
 
 ABI_VERSION = _native.ABI_VERSION
+#: The most speakers one Config may enroll (VF_MAX_ENROLLED_SPEAKERS).
+MAX_ENROLLED_SPEAKERS = _native.MAX_ENROLLED_SPEAKERS
+#: The voiceprint encoding version written and read (VF_VOICEPRINT_FORMAT_VERSION).
+VOICEPRINT_FORMAT_VERSION = _native.VOICEPRINT_FORMAT_VERSION
 __version__ = _native.lib.vf_version().decode("ascii")
 
 
@@ -65,6 +80,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidStateError",
     "LimitReachedError",
+    "MAX_ENROLLED_SPEAKERS",
     "Model",
     "ModelError",
     "NullPointerError",
@@ -72,6 +88,8 @@ __all__ = [
     "Segment",
     "Session",
     "UnsupportedSampleRateError",
+    "VOICEPRINT_FORMAT_VERSION",
+    "Voiceprint",
     "VoiceflowError",
     "VoiceflowIOError",
     "__version__",

@@ -1,4 +1,4 @@
-"""Model, Config and Session: owning wrappers over the C handles."""
+"""Model, Config, Session and Voiceprint: owning wrappers over the C handles."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ctypes
 import os
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -148,12 +148,23 @@ class Config(_Handle):
     streaming session also produce that offline answer at flush, read with
     Session.poll_refined(); with mode="offline" it is an InvalidConfigError. An offline or
     refining session takes at most ``max_offline_audio`` seconds (LimitReachedError).
+
+    ``speakers`` enrolls known speakers (named Voiceprints, see enroll()): ids 0, 1, ...
+    in the order given. ``known_speaker_threshold`` is the cosine distance within which a
+    voice is taken for an enrolled speaker (default: that of ``delta_new``).
     """
 
-    def __init__(self, **settings: float | str) -> None:
+    def __init__(
+        self,
+        *,
+        speakers: Iterable[Voiceprint] = (),
+        **settings: float | str,
+    ) -> None:
         super().__init__(_new_handle(_lib.vf_config_new), _lib.vf_config_free, "Config")
         for key, value in settings.items():
             self.set(key, value)
+        for voiceprint in speakers:
+            self.enroll(voiceprint)
 
     def set(self, key: str, value: float | str) -> Config:
         """Sets one field by name and returns self; "mode" also takes "streaming" or
@@ -168,6 +179,31 @@ class Config(_Handle):
             _lib.vf_config_set_float(self._live(), key.encode("utf-8"), float(value))
         )
         return self
+
+    def enroll(self, voiceprint: Voiceprint) -> int:
+        """Enrolls a known speaker and returns its id: sessions created from this config
+        afterwards report the speech of that voice under this id (the number of speakers
+        enrolled before it: 0, 1, ...) and its name (Session.speaker_name()); the speakers
+        they do not know are numbered from the number enrolled. The voiceprint is copied.
+
+        Raises InvalidArgumentError, changing nothing, for a voiceprint without a name, a
+        name enrolled already, another embedding model or dimension than the speakers
+        enrolled before, or more than MAX_ENROLLED_SPEAKERS (64). A voiceprint of another
+        embedding model than the session's is an InvalidConfigError when the Session is
+        created.
+        """
+        if not isinstance(voiceprint, Voiceprint):
+            raise TypeError(
+                f"voiceprint must be a voiceflow.Voiceprint, not {type(voiceprint).__name__}"
+            )
+        speaker = ctypes.c_uint32(0)
+        with voiceprint._lock:
+            _check(
+                _lib.vf_config_enroll(
+                    self._live(), voiceprint._live(), ctypes.byref(speaker)
+                )
+            )
+        return speaker.value
 
 
 class Session(_Handle):
@@ -280,12 +316,221 @@ class Session(_Handle):
             _check(_lib.vf_session_flush(self._live()))
         return self.poll()
 
+    def voiceprint(self, speaker: int) -> Voiceprint:
+        """The voiceprint of ``speaker``, an id of this session's segments: its centroid
+        now and the seconds of speech in its segments so far, named when it is an enrolled
+        speaker. A streaming session answers while it streams and after flush(); an
+        offline one after flush(). An id no segment has had yet is an
+        InvalidArgumentError. The Voiceprint does not depend on the session."""
+        return self._voiceprint(_lib.vf_session_voiceprint, speaker)
+
+    def refined_voiceprint(self, speaker: int) -> Voiceprint:
+        """voiceprint() for the ids of the refined result (poll_refined()) of a session
+        made with ``refine=True``, after flush(); for an offline session the same as
+        voiceprint(). InvalidArgumentError for an id that result does not have."""
+        return self._voiceprint(_lib.vf_session_refined_voiceprint, speaker)
+
+    def speaker_name(self, speaker: int) -> str | None:
+        """The name of speaker id ``speaker``: that of the voiceprint enrolled under it
+        (Config.enroll()), whether or not it has spoken yet; None for the speakers the
+        session numbered itself. Refined-result ids have the same names."""
+        speaker = _uint32(speaker, "speaker")
+        with self._lock:
+            name = _lib.vf_session_speaker_name(self._live(), speaker)
+        return None if name is None else name.decode("utf-8", "replace")
+
+    def _voiceprint(self, get: Any, speaker: int) -> Voiceprint:
+        speaker = _uint32(speaker, "speaker")
+        with self._lock:
+            handle = _new_handle(get, self._live(), speaker)
+        return Voiceprint._adopt(handle)
+
     def close(self) -> None:
         with self._lock:
             super().close()
 
     def __iter__(self) -> Iterator[Segment]:
         return iter(self.poll())
+
+
+class Voiceprint(_Handle):
+    """A speaker's voiceprint: the unit centroid of its voice as the embedding model sees
+    it, the model's name and version (vectors of two models cannot be compared), the
+    seconds of speech behind it and an optional name.
+
+    Made with Voiceprint.from_audio(), read from a session (Session.voiceprint()), or
+    loaded: Voiceprint.from_bytes() reads the byte encoding (``bytes(voiceprint)``),
+    Voiceprint.load() a JSON file as ``voiceflow enroll`` writes them (save() writes one).
+    Enrolled in a Config (``Config(speakers=[...])`` or Config.enroll()), it makes later
+    sessions report that voice under a fixed id and its name. Equal voiceprints have equal
+    bytes; voiceprints pickle as their bytes. A lock serialises calls from several threads.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            "make a Voiceprint with Voiceprint.from_audio(), Voiceprint.from_bytes(), "
+            "Voiceprint.load() or Session.voiceprint()"
+        )
+
+    @classmethod
+    def _adopt(cls, handle: int) -> Voiceprint:
+        """Takes ownership of a vf_voiceprint handle."""
+        voiceprint = cls.__new__(cls)
+        _Handle.__init__(voiceprint, handle, _lib.vf_voiceprint_free, "Voiceprint")
+        voiceprint._lock = threading.Lock()
+        return voiceprint
+
+    @classmethod
+    def from_audio(
+        cls,
+        model: Model,
+        samples: Any,
+        sample_rate: int,
+        channels: int | None = None,
+        name: str | None = None,
+    ) -> Voiceprint:
+        """The voiceprint of the voice heard most in ``samples``, named ``name``.
+
+        The audio should hold one voice (a speaker's turn, an enrollment recording): it is
+        diarized like an offline session and its main speaker taken. ``samples``,
+        ``sample_rate`` and ``channels`` as in Session.push() (int16 samples are scaled to
+        -1..1), at most VF_MAX_PUSH_SAMPLES of them. Less than 2 s of that voice raises
+        InvalidAudioError ("too little speech"), as do NaN or infinite samples; a bad rate
+        raises UnsupportedSampleRateError, a bad name InvalidArgumentError.
+        """
+        if not isinstance(model, Model):
+            raise TypeError(
+                f"model must be a voiceflow.Model, not {type(model).__name__}"
+            )
+        array, channels = _as_samples(samples, channels)
+        if array.dtype == np.int16:  # scaled as the library scales pushed int16
+            array = array.astype(np.float32) / np.float32(32768.0)
+        rate = _uint32(sample_rate, "sample_rate")
+        pointer = array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        handle = _new_handle(
+            _lib.vf_voiceprint_from_audio,
+            model._live(),
+            pointer,
+            array.size,
+            rate,
+            channels,
+            _name_arg(name),
+        )
+        return cls._adopt(handle)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Voiceprint:
+        """Reads the byte encoding (``bytes(voiceprint)``): all of ``data`` must be one
+        voiceprint. Anything else (another format or format version, truncated or trailing
+        bytes, NaN, a vector that is not unit length) raises InvalidArgumentError naming
+        the cause."""
+        raw = memoryview(data).tobytes()  # TypeError for what is not bytes-like
+        buffer = (ctypes.c_uint8 * len(raw)).from_buffer_copy(raw)
+        handle = _new_handle(_lib.vf_voiceprint_from_bytes, buffer, len(raw))
+        return cls._adopt(handle)
+
+    @classmethod
+    def load(cls, path: PathLike) -> Voiceprint:
+        """Reads a voiceprint JSON file, as ``voiceflow enroll --out`` and
+        ``voiceflow diarize --export-speakers`` (and save()) write them. A file that cannot
+        be read raises VoiceflowIOError, one that is not a valid voiceprint
+        InvalidArgumentError; both name the file."""
+        handle = _new_handle(_lib.vf_voiceprint_read_file, _path_arg(path))
+        return cls._adopt(handle)
+
+    def save(self, path: PathLike) -> None:
+        """Writes the voiceprint as a JSON file (replacing it); VoiceflowIOError names the
+        file when it cannot be written."""
+        encoded = _path_arg(path)
+        with self._lock:
+            _check(_lib.vf_voiceprint_write_file(self._live(), encoded))
+
+    def to_bytes(self) -> bytes:
+        """The byte encoding, read back by Voiceprint.from_bytes()."""
+        with self._lock:
+            handle = self._live()
+            size = _lib.vf_voiceprint_byte_len(handle)
+            buffer = (ctypes.c_uint8 * size)()
+            written = ctypes.c_size_t(0)
+            _check(
+                _lib.vf_voiceprint_to_bytes(handle, buffer, size, ctypes.byref(written))
+            )
+        return bytes(buffer[: written.value])
+
+    def __bytes__(self) -> bytes:
+        return self.to_bytes()
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The unit vector, a float32 array of ``dim`` values (a copy)."""
+        with self._lock:
+            handle = self._live()
+            size = _lib.vf_voiceprint_dim(handle)
+            pointer = _lib.vf_voiceprint_vector(handle)
+            return np.ctypeslib.as_array(pointer, shape=(size,)).copy()
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the vector (192 for CAM++)."""
+        with self._lock:
+            return _lib.vf_voiceprint_dim(self._live())
+
+    @property
+    def speech_seconds(self) -> float:
+        """Seconds of speech the voiceprint was made from."""
+        with self._lock:
+            return _lib.vf_voiceprint_speech_seconds(self._live())
+
+    @property
+    def name(self) -> str | None:
+        """The speaker's name, or None. Settable: 1 to 255 UTF-8 bytes, not only
+        whitespace, no control characters (else InvalidArgumentError, and the name stays
+        as it was); None removes it."""
+        return self._text(_lib.vf_voiceprint_name)
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        encoded = _name_arg(name)
+        with self._lock:
+            _check(_lib.vf_voiceprint_set_name(self._live(), encoded))
+
+    @property
+    def model_name(self) -> str:
+        """Name of the embedding model that made the voiceprint (e.g. "campplus")."""
+        return self._text(_lib.vf_voiceprint_model_name) or ""
+
+    @property
+    def model_version(self) -> str:
+        """Version of that embedding model."""
+        return self._text(_lib.vf_voiceprint_model_version) or ""
+
+    def _text(self, getter: Any) -> str | None:
+        with self._lock:
+            text = getter(self._live())
+        return None if text is None else text.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        with self._lock:
+            super().close()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Voiceprint):
+            return NotImplemented
+        return self is other or self.to_bytes() == other.to_bytes()
+
+    __hash__ = None  # type: ignore[assignment]  (the name can change)
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        return (Voiceprint.from_bytes, (self.to_bytes(),))
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<voiceflow.Voiceprint (closed)>"
+        return (
+            f"<voiceflow.Voiceprint name={self.name!r} model={self.model_name!r} "
+            f"{self.model_version!r} dim={self.dim} "
+            f"speech_seconds={self.speech_seconds:.2f}>"
+        )
 
 
 def _default_model(name: str) -> Path | None:
@@ -297,6 +542,26 @@ def _default_model(name: str) -> Path | None:
             "./bindings/python), or pass segmentation= and embedding= paths"
         )
     return path
+
+
+def _name_arg(name: str | None) -> bytes | None:
+    """A voiceprint name for the C API (None: no name)."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, not {type(name).__name__}")
+    if "\0" in name:
+        # ctypes would cut the name at the NUL and give the speaker another one.
+        raise InvalidArgumentError(f"name {name!r} contains a NUL character")
+    return name.encode("utf-8")
+
+
+def _path_arg(path: PathLike) -> bytes:
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        # ctypes would cut the path at the NUL and use another file.
+        raise InvalidArgumentError(f"path {path!r} contains a NUL character")
+    return encoded
 
 
 def _uint32(value: int, name: str) -> int:

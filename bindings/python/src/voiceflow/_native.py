@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import ctypes
 import os
-from ctypes import POINTER, c_char_p, c_double, c_int32, c_size_t, c_uint32, c_void_p
+from ctypes import (
+    POINTER,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int32,
+    c_size_t,
+    c_uint8,
+    c_uint32,
+    c_void_p,
+)
 from pathlib import Path
 
 from ._errors import AbiMismatchError, error_for
@@ -23,6 +33,12 @@ MODEL_ALLOW_CPU_FALLBACK = 1
 #: ``VF_MODE_STREAMING`` and ``VF_MODE_OFFLINE``: the values of the "mode" config key.
 MODE_STREAMING = 0
 MODE_OFFLINE = 1
+
+#: ``VF_MAX_ENROLLED_SPEAKERS``: the most speakers one config may enroll.
+MAX_ENROLLED_SPEAKERS = 64
+
+#: ``VF_VOICEPRINT_FORMAT_VERSION``: the voiceprint byte and JSON encodings written and read.
+VOICEPRINT_FORMAT_VERSION = 1
 
 _BUNDLED = Path(__file__).resolve().parent / "_lib" / "libvoiceflow.so"
 
@@ -61,10 +77,11 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "vf_config_new": (_status, [_out_handle]),
     "vf_config_free": (None, [_handle]),
     "vf_config_set_float": (_status, [_handle, c_char_p, c_double]),
+    "vf_config_enroll": (_status, [_handle, _handle, POINTER(c_uint32)]),
     "vf_session_create": (_status, [_handle, _handle, _out_handle]),
     "vf_session_push_samples": (
         _status,
-        [_handle, POINTER(ctypes.c_float), c_size_t, c_uint32, c_uint32],
+        [_handle, POINTER(c_float), c_size_t, c_uint32, c_uint32],
     ),
     "vf_session_push_samples_i16": (
         _status,
@@ -83,11 +100,42 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "vf_session_flush": (_status, [_handle]),
     "vf_session_destroy": (None, [_handle]),
     "vf_audio_read_file": (_status, [c_char_p, _out_handle]),
-    "vf_audio_samples": (POINTER(ctypes.c_float), [_handle]),
+    "vf_audio_samples": (POINTER(c_float), [_handle]),
     "vf_audio_sample_count": (c_size_t, [_handle]),
     "vf_audio_sample_rate": (c_uint32, [_handle]),
     "vf_audio_channels": (c_uint32, [_handle]),
     "vf_audio_free": (None, [_handle]),
+    "vf_session_voiceprint": (_status, [_handle, c_uint32, _out_handle]),
+    "vf_session_refined_voiceprint": (_status, [_handle, c_uint32, _out_handle]),
+    "vf_session_speaker_name": (c_char_p, [_handle, c_uint32]),
+    "vf_voiceprint_from_audio": (
+        _status,
+        [
+            _handle,
+            POINTER(c_float),
+            c_size_t,
+            c_uint32,
+            c_uint32,
+            c_char_p,
+            _out_handle,
+        ],
+    ),
+    "vf_voiceprint_from_bytes": (_status, [POINTER(c_uint8), c_size_t, _out_handle]),
+    "vf_voiceprint_byte_len": (c_size_t, [_handle]),
+    "vf_voiceprint_to_bytes": (
+        _status,
+        [_handle, POINTER(c_uint8), c_size_t, POINTER(c_size_t)],
+    ),
+    "vf_voiceprint_read_file": (_status, [c_char_p, _out_handle]),
+    "vf_voiceprint_write_file": (_status, [_handle, c_char_p]),
+    "vf_voiceprint_dim": (c_size_t, [_handle]),
+    "vf_voiceprint_vector": (POINTER(c_float), [_handle]),
+    "vf_voiceprint_speech_seconds": (c_double, [_handle]),
+    "vf_voiceprint_name": (c_char_p, [_handle]),
+    "vf_voiceprint_model_name": (c_char_p, [_handle]),
+    "vf_voiceprint_model_version": (c_char_p, [_handle]),
+    "vf_voiceprint_set_name": (_status, [_handle, c_char_p]),
+    "vf_voiceprint_free": (None, [_handle]),
 }
 
 
