@@ -84,7 +84,8 @@ fn enrolled_speakers_get_their_ids_in_enrollment_order_and_the_rest_count_on() {
         if mode == Mode::Streaming {
             continue;
         }
-        // Offline, naming only renames: the same segments, one to one.
+        // Offline, where the clustering already tells the three voices apart, enrolling
+        // only renames: the same segments, one to one.
         assert_eq!(plain.len(), named.len());
         let mut rename = HashMap::new();
         for (p, n) in plain.iter().zip(&named) {

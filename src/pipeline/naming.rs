@@ -7,21 +7,13 @@
 //!
 //! The live result takes the enrolled id the tracker matched the speaker to (it knows the
 //! enrolled speakers from the start), decided once, at the speaker's first segment: ids of
-//! segments already returned never change. An offline result pairs its speakers with the
-//! enrolled ones at once, closest first, each pair within `threshold` (cosine distance);
-//! there naming only renames, so the offline answer's segments do not change.
+//! segments already returned never change. An offline result knows the enrolled speaker
+//! of each of its labels (`offline::attach_enrolled`) before any segment is named.
 
 use super::segment::Segment;
 
-/// Cosine distance of two unit vectors.
-fn distance(a: &[f32], b: &[f32]) -> f32 {
-    1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()
-}
-
 pub struct Naming {
-    /// Unit vectors of the enrolled speakers, in id order.
-    enrolled: Vec<Vec<f32>>,
-    threshold: f32,
+    /// Whether each enrolled id is given to a label already.
     taken: Vec<bool>,
     /// Public id of each binarizer label, once decided.
     public_of_label: Vec<u32>,
@@ -31,12 +23,11 @@ pub struct Naming {
 }
 
 impl Naming {
-    pub fn new(enrolled: Vec<Vec<f32>>, threshold: f32) -> Naming {
+    /// Naming for a session with `enrolled` enrolled speakers.
+    pub fn new(enrolled: usize) -> Naming {
         Naming {
-            taken: vec![false; enrolled.len()],
-            next_unknown: enrolled.len() as u32,
-            enrolled,
-            threshold,
+            taken: vec![false; enrolled],
+            next_unknown: enrolled as u32,
             public_of_label: Vec::new(),
             speech: Vec::new(),
         }
@@ -67,31 +58,20 @@ impl Naming {
         self.rename(segment);
     }
 
-    /// Decides the ids of every label of an offline result at once from their voiceprints
-    /// (`voiceprints[label]`): the closest pairs of speaker and enrolled voiceprint first.
-    pub fn name_all(&mut self, voiceprints: &[Vec<f32>]) {
-        let mut pairs: Vec<(f32, usize, usize)> = voiceprints
+    /// Decides the ids of every label of an offline result at once: label l is enrolled
+    /// speaker `known[l]` when it has one (and no earlier label took it), else unknown.
+    pub fn name_all(&mut self, known: &[Option<u32>]) {
+        self.public_of_label = known
             .iter()
-            .enumerate()
-            .flat_map(|(label, v)| {
-                self.enrolled
-                    .iter()
-                    .enumerate()
-                    .map(move |(k, e)| (distance(v, e), label, k))
-            })
-            .filter(|&(d, _, _)| d <= self.threshold)
-            .collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut ids: Vec<Option<u32>> = vec![None; voiceprints.len()];
-        for (_, label, k) in pairs {
-            if ids[label].is_none() && !self.taken[k] {
-                self.taken[k] = true;
-                ids[label] = Some(k as u32);
-            }
-        }
-        self.public_of_label = ids
-            .into_iter()
-            .map(|id| id.unwrap_or_else(|| self.unknown()))
+            .map(
+                |k| match k.filter(|&k| self.taken.get(k as usize) == Some(&false)) {
+                    Some(k) => {
+                        self.taken[k as usize] = true;
+                        k
+                    }
+                    None => self.unknown(),
+                },
+            )
             .collect();
     }
 
@@ -127,12 +107,6 @@ impl Naming {
 mod tests {
     use super::*;
 
-    fn axis(i: usize) -> Vec<f32> {
-        let mut v = vec![0.0; 4];
-        v[i] = 1.0;
-        v
-    }
-
     fn seg(speaker: u32, start: f64, end: f64) -> Segment {
         Segment {
             speaker,
@@ -155,7 +129,7 @@ mod tests {
 
     #[test]
     fn without_enrolled_speakers_the_labels_are_the_ids() {
-        let mut n = Naming::new(vec![], 0.5);
+        let mut n = Naming::new(0);
         assert_eq!(live(&mut n, &[None, None], &[0, 1, 0, 1]), [0, 1, 0, 1]);
         assert_eq!(n.speech_seconds(1), 2.0);
     }
@@ -163,7 +137,7 @@ mod tests {
     #[test]
     fn known_voices_take_their_enrolled_id_and_others_count_from_k() {
         // Enrolled: Alice and Bob. The stream: a stranger, then Bob.
-        let mut n = Naming::new(vec![axis(2), axis(3)], 0.5);
+        let mut n = Naming::new(2);
         assert_eq!(live(&mut n, &[None, Some(1)], &[0, 1, 0]), [2, 1, 2]);
         assert_eq!(n.label_of(1), Some(1));
         assert_eq!(n.label_of(0), None);
@@ -172,24 +146,23 @@ mod tests {
 
     #[test]
     fn an_enrolled_id_goes_to_one_label_only() {
-        let mut n = Naming::new(vec![axis(0)], 0.5);
+        let mut n = Naming::new(1);
         assert_eq!(live(&mut n, &[Some(0), Some(0)], &[0, 1]), [0, 1]);
     }
 
     #[test]
-    fn an_offline_result_pairs_the_closest_first() {
-        let mut near = vec![0.8, 0.6, 0.0, 0.0];
-        crate::models::normalize(&mut near);
-        // Label 0 is near Alice, label 1 is Alice exactly: label 1 gets her id.
-        let mut n = Naming::new(vec![axis(0)], 0.5);
-        n.name_all(&[near, axis(0), axis(3)]);
-        let ids: Vec<u32> = (0..3)
+    fn an_offline_result_takes_its_labels_enrolled_speakers() {
+        // Labels: unknown, enrolled 1, enrolled 0, enrolled 1 again (refused: one label
+        // per enrolled speaker), unknown.
+        let mut n = Naming::new(2);
+        n.name_all(&[None, Some(1), Some(0), Some(1), None]);
+        let ids: Vec<u32> = (0..5)
             .map(|l| {
                 let mut s = seg(l, 0.0, 1.0);
                 n.rename(&mut s);
                 s.speaker
             })
             .collect();
-        assert_eq!(ids, [1, 0, 2]);
+        assert_eq!(ids, [2, 1, 0, 3, 4]);
     }
 }

@@ -10,7 +10,7 @@ use super::clean_speech;
 use super::clustering::ClusterSettings;
 use super::continuity;
 use super::naming::Naming;
-use super::offline::{answer, AnswerSettings, OfflineAnswer};
+use super::offline::{answer, AnswerSettings, Enrolled, OfflineAnswer};
 use super::recording::Recording;
 use super::segment::{end_at, Segment};
 use super::stage::{LocalActivity, Stage};
@@ -133,16 +133,7 @@ impl Session {
                 .check_model(embedder)
                 .map_err(|e| Error::config(&format!("speakers[{i}]"), e.message()))?;
         }
-        let naming = || {
-            Naming::new(
-                config
-                    .speakers
-                    .iter()
-                    .map(|v| v.vector().to_vec())
-                    .collect(),
-                config.known_speaker_threshold(),
-            )
-        };
+        let naming = || Naming::new(config.speakers.len());
         let seconds = |s: f32| (s * RATE as f32).round() as u64;
         let segmenter = model.segmenter();
         let frame_samples = Stage::frame_samples(segmenter) as u64;
@@ -788,7 +779,7 @@ impl Session {
             self.stats.audio_seconds = end_seconds;
             if let Some(recording) = self.recording.take() {
                 let mut answer = self.offline_answer(&recording, end_frame, end_seconds);
-                self.answer_names.name_all(&answer.voiceprints);
+                self.answer_names.name_all(&answer.known);
                 answer
                     .segments
                     .iter_mut()
@@ -809,8 +800,18 @@ impl Session {
         end_seconds: f64,
     ) -> OfflineAnswer {
         let (min_speakers, max_speakers) = self.config.speaker_bounds();
+        let enrolled: Vec<Vec<f32>> = self
+            .config
+            .speakers
+            .iter()
+            .map(|v| v.vector().to_vec())
+            .collect();
         answer(
             recording,
+            &Enrolled {
+                voiceprints: &enrolled,
+                threshold: self.config.known_speaker_threshold(),
+            },
             AnswerSettings {
                 clustering: ClusterSettings {
                     threshold: self.config.cluster_threshold(),
