@@ -51,6 +51,10 @@ pub struct SessionStats {
     pub kept_bytes: usize,
     /// Speakers of the offline answer, once flushed.
     pub offline_speakers: usize,
+    /// Wall time spent attributing the windows' local speakers to the stream's speakers
+    /// and publishing segments (tracker, aggregation, binarization, naming): the part of
+    /// a step that enrolled speakers add work to.
+    pub attribution_seconds: f64,
 }
 
 /// Local speakers of one window and the voiceprints computed for them.
@@ -539,6 +543,7 @@ impl Session {
             );
         }
         if self.config.mode == Mode::Streaming {
+            let attribution_started = Instant::now();
             let step_seconds = self.step_samples as f32 / RATE as f32;
             let assigned = self.tracker.assign(&observations, step_seconds);
             #[cfg(feature = "eval-oracle")]
@@ -557,6 +562,7 @@ impl Session {
                 (end.saturating_sub(self.latency_samples) / self.frame_samples) as i64;
             self.finalize(final_until);
             self.publish();
+            self.stats.attribution_seconds += attribution_started.elapsed().as_secs_f64();
         }
 
         self.stats.steps += 1;
