@@ -3,16 +3,19 @@
 //! (odd capacities, NULL buffers) / pending / flush / destroy on two session slots,
 //! random chunk sizes, NaN / infinite / denormal / huge samples, every accepted (and many
 //! refused) sample rates and channel counts, calls on destroyed (NULL) or flushed
-//! sessions, oversized pushes, pushes past "max_offline_audio". Both model kinds are
+//! sessions, oversized pushes, pushes past "max_offline_audio", enrolled voiceprints
+//! (of the session's model, of the other model, renamed, duplicated) and reads of the
+//! sessions' voiceprints and speaker names for any id. Both model kinds are
 //! used: the silero VAD + GE2E pair, and the synthetic windowed-segmentation pair of the
 //! set-up, which takes the code paths of the default segmentation-3.0 + CAM++ pair at a
 //! fraction of its cost (so many more sequences run per second).
 //!
 //! Invariants checked on every call: no caught panic (`VF_ERR_INTERNAL`) and no inference
 //! failure, a known status and a message for every failure, the documented status for
-//! each kind of bad call, no segments from an offline session before flush, and polled
+//! each kind of bad call, no segments from an offline session before flush, polled
 //! segments (live and refined) that are finite, ordered, non-empty and carry dense
-//! speaker ids.
+//! speaker ids (enrolled ids 0..K at any time, the others from K in order), names for
+//! exactly the enrolled ids, and unit voiceprints of the model's dimension.
 #![no_main]
 
 use std::ffi::{CStr, CString};
@@ -29,7 +32,7 @@ const COMMON_RATES: [u32; 13] = [
     8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400,
     192_000,
 ];
-const CONFIG_KEYS: [&CStr; 20] = [
+const CONFIG_KEYS: [&CStr; 21] = [
     c"latency",
     c"step",
     c"vad_window",
@@ -49,6 +52,7 @@ const CONFIG_KEYS: [&CStr; 20] = [
     c"max_speakers",
     c"cluster_threshold",
     c"max_offline_audio",
+    c"known_speaker_threshold",
     c"no_such_key",
 ];
 
@@ -56,6 +60,8 @@ const CONFIG_KEYS: [&CStr; 20] = [
 struct Shared {
     /// Pointers kept as integers: the models are immutable and shared by design.
     models: [usize; 2],
+    /// A valid voiceprint of each model (its name, version and dimension), as bytes.
+    voiceprints: [Vec<u8>; 2],
     speech: Vec<i16>,
 }
 
@@ -88,6 +94,22 @@ fn shared() -> &'static Shared {
             assert_eq!(status, VF_OK, "model open: {}", last_error());
             model as usize
         };
+        // A voiceprint each model accepts: a unit vector under its embedding model's name.
+        let voiceprint = |seg: &str, emb: &str| {
+            let options = voiceflow::ModelOptions {
+                segmentation: Some(home.join("models").join(seg)),
+                embedding: Some(home.join("models").join(emb)),
+                ..voiceflow::ModelOptions::default()
+            };
+            let model = voiceflow::Model::open(&options).expect("model");
+            let contract = model.embedder().contract();
+            let mut v = vec![1.0; contract.embedding_dim];
+            voiceflow::models::normalize(&mut v);
+            let p = &contract.provenance;
+            voiceflow::Voiceprint::new(&p.name, &p.version, v, 5.0, Some("known"))
+                .expect("voiceprint")
+                .to_bytes()
+        };
         let wav = repo.join("examples/data/conversation.wav");
         let audio = voiceflow::audio::read_audio(&wav).expect("example audio");
         let speech = audio
@@ -102,6 +124,10 @@ fn shared() -> &'static Shared {
                     Some(&path("test_segmentation.onnx")),
                     Some(&path("test_embedding.onnx")),
                 ),
+            ],
+            voiceprints: [
+                voiceprint("silero_vad.onnx", "ge2e.onnx"),
+                voiceprint("test_segmentation.onnx", "test_embedding.onnx"),
             ],
             speech,
         }
@@ -165,6 +191,14 @@ enum Op {
         settings: Vec<(u8, f64)>,
         /// Set last, so the harness knows it: streaming, offline, or streaming + refine.
         mode: SessionMode,
+        /// Voiceprints enrolled before create (at most 4).
+        enroll: Vec<Enroll>,
+    },
+    /// A session's voiceprint and name for an id (live or refined).
+    Voiceprint {
+        slot: bool,
+        speaker: u8,
+        refined: bool,
     },
     PushF32 {
         slot: bool,
@@ -222,6 +256,16 @@ enum Op {
     },
 }
 
+/// One voiceprint to enroll: the shared voiceprint of a model, named `name` (an invalid
+/// name is refused by vf_voiceprint_set_name; an unnamed one by vf_config_enroll), maybe
+/// with a byte flipped (then usually refused by vf_voiceprint_from_bytes).
+#[derive(Arbitrary, Debug)]
+struct Enroll {
+    other_model: bool,
+    name: Option<String>,
+    flip: Option<(u16, u8)>,
+}
+
 #[derive(Arbitrary, Debug, Clone, Copy, Default, PartialEq)]
 enum SessionMode {
     #[default]
@@ -236,6 +280,8 @@ struct Slot {
     session: usize,
     mode: SessionMode,
     flushed: bool,
+    /// Speakers enrolled in its config.
+    enrolled: u32,
     live: Stream,
     refined: Stream,
 }
@@ -358,9 +404,19 @@ impl Harness {
                 windowed,
                 settings,
                 mode,
+                enroll,
             } => {
                 let mut config = std::ptr::null_mut();
                 assert_eq!(unsafe { vf_config_new(&mut config) }, VF_OK);
+                let mut enrolled = 0;
+                let mut foreign = false;
+                for e in enroll.into_iter().take(4) {
+                    let model = usize::from(windowed) ^ usize::from(e.other_model);
+                    if enroll_one(config, &shared.voiceprints[model], &e, enrolled) {
+                        enrolled += 1;
+                        foreign |= e.other_model;
+                    }
+                }
                 for (key, value) in settings.into_iter().take(8) {
                     let key = CONFIG_KEYS[usize::from(key) % CONFIG_KEYS.len()];
                     let status = unsafe { vf_config_set_float(config, key.as_ptr(), value) };
@@ -380,12 +436,20 @@ impl Harness {
                 let status = unsafe { vf_session_create(model, config, &mut session) };
                 unsafe { vf_config_free(config) };
                 check_status(status, "session_create");
+                if foreign {
+                    assert_eq!(status, VF_ERR_INVALID_CONFIG, "another model's voiceprint");
+                }
                 if status == VF_OK {
                     let s = self.slot(slot);
                     unsafe { vf_session_destroy(s.ptr()) };
+                    for id in 0..enrolled + 2 {
+                        let name = unsafe { vf_session_speaker_name(session, id) };
+                        assert_eq!(name.is_null(), id >= enrolled, "name of id {id}");
+                    }
                     *s = Slot {
                         session: session as usize,
                         mode,
+                        enrolled,
                         ..Slot::default()
                     };
                 } else {
@@ -517,6 +581,44 @@ impl Harness {
                     s.flushed = true;
                 }
             }
+            Op::Voiceprint {
+                slot,
+                speaker,
+                refined,
+            } => {
+                let s = self.slot(slot);
+                let speaker = u32::from(speaker % 8);
+                let mut out = std::ptr::null_mut();
+                let status = unsafe {
+                    if refined {
+                        vf_session_refined_voiceprint(s.ptr(), speaker, &mut out)
+                    } else {
+                        vf_session_voiceprint(s.ptr(), speaker, &mut out)
+                    }
+                };
+                check_status(status, "session_voiceprint");
+                if s.session == 0 {
+                    assert_eq!(status, VF_ERR_NULL_POINTER);
+                }
+                if status != VF_OK {
+                    assert!(out.is_null(), "output written on failure");
+                    return;
+                }
+                let dim = unsafe { vf_voiceprint_dim(out) };
+                let v = unsafe { std::slice::from_raw_parts(vf_voiceprint_vector(out), dim) };
+                let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                assert!(
+                    dim > 0 && (norm - 1.0).abs() < 1e-3,
+                    "dim {dim}, norm {norm}"
+                );
+                let named = unsafe { !vf_voiceprint_name(out).is_null() };
+                assert_eq!(
+                    named,
+                    speaker < s.enrolled,
+                    "voiceprint name of id {speaker}"
+                );
+                unsafe { vf_voiceprint_free(out) };
+            }
             Op::Destroy { slot } => {
                 let s = self.slot(slot);
                 unsafe { vf_session_destroy(s.ptr()) };
@@ -571,15 +673,53 @@ impl Harness {
                 seg.start >= stream.last_start,
                 "segments out of start order: {seg:?}"
             );
+            // Enrolled ids (below K) at any time; the others dense from K in order.
+            let known = s.enrolled;
             assert!(
-                seg.speaker <= stream.speakers,
+                seg.speaker < known || seg.speaker <= known + stream.speakers,
                 "speaker ids not dense: {seg:?}"
             );
             assert_eq!(seg.reserved, 0);
             stream.last_start = seg.start;
-            stream.speakers = stream.speakers.max(seg.speaker + 1);
+            if seg.speaker >= known {
+                stream.speakers = stream.speakers.max(seg.speaker - known + 1);
+            }
         }
     }
+}
+
+/// Enrolls `base` as `e` says into `config`; whether it was enrolled. Every refusal must
+/// be a documented status and change nothing (the next enrolled id stays `enrolled`).
+fn enroll_one(config: *mut vf_config, base: &[u8], e: &Enroll, enrolled: u32) -> bool {
+    let mut bytes = base.to_vec();
+    if let Some((at, xor)) = e.flip {
+        let i = usize::from(at) % bytes.len();
+        bytes[i] ^= xor;
+    }
+    let mut vp = std::ptr::null_mut();
+    let status = unsafe { vf_voiceprint_from_bytes(bytes.as_ptr(), bytes.len(), &mut vp) };
+    check_status(status, "voiceprint_from_bytes");
+    if status != VF_OK {
+        assert!(vp.is_null(), "output written on failure");
+        return false;
+    }
+    if let Some(name) = &e.name {
+        let name = CString::new(name.replace('\0', "")).unwrap_or_default();
+        check_status(
+            unsafe { vf_voiceprint_set_name(vp, name.as_ptr()) },
+            "voiceprint_set_name",
+        );
+    }
+    let mut id = u32::MAX;
+    let status = unsafe { vf_config_enroll(config, vp, &mut id) };
+    unsafe { vf_voiceprint_free(vp) };
+    check_status(status, "config_enroll");
+    if status == VF_OK {
+        assert_eq!(id, enrolled, "enrolled ids count from 0");
+    } else {
+        assert_eq!(id, u32::MAX, "output written on failure");
+    }
+    status == VF_OK
 }
 
 enum PushData<'a> {

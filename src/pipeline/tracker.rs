@@ -32,7 +32,7 @@ const FORBIDDEN: i64 = 1 << 40;
 /// of `known_threshold` (CAM++: 0.35; on ami-dev the unknown speakers founded by a voice's
 /// first voiceprint ended 0.19 and 0.26 from its enrolled voiceprint, the example's
 /// closest two voices are 0.51 apart).
-pub const KNOWN_MERGE_FRACTION: f32 = 0.5;
+pub(crate) const KNOWN_MERGE_FRACTION: f32 = 0.5;
 /// Most merges into known speakers per stream: a merged speaker keeps its entry (frames
 /// not yet final may still name it), so this bounds memory.
 const MAX_MERGED: usize = 8;
