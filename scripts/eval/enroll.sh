@@ -42,15 +42,9 @@ OUT="$(cd "$OUT" && pwd)"
 VENV="$VF_HOME/eval-venv"
 REQ="$REPO_ROOT/scripts/requirements-eval.txt"
 PY="${PYTHON:-python3}"
-stamp="$( { "$PY" -c 'import sys; print(sys.version)'; cat "$REQ"; } | sha256sum | cut -c1-16)"
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.voiceflow-stamp" 2>/dev/null)" != "$stamp" ]; then
-  echo "setting up $VENV ..."
-  rm -rf "$VENV"
-  "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQ"
-  "$VENV/bin/python" -c 'import soundfile as sf; assert "MP3" in sf.available_formats(), "libsndfile without MP3"'
-  echo "$stamp" >"$VENV/.voiceflow-stamp"
-fi
+# shellcheck source=scripts/eval/venv.sh
+source "$REPO_ROOT/scripts/eval/venv.sh"
+eval_venv "$VENV" "$REQ" "$PY"
 
 commit="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
 if [ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
