@@ -20,6 +20,16 @@
  *   vf_session_destroy(session);
  *   vf_model_free(model);
  *
+ *   // Known speakers: a voiceprint made once (from a few seconds of one voice, or read
+ *   // from a session with vf_session_voiceprint), stored as bytes or a JSON file, and
+ *   // enrolled before create. Its speech then comes out under its id, with its name.
+ *   vf_voiceprint *alice = NULL;
+ *   vf_voiceprint_read_file("alice.json", &alice);            // or vf_voiceprint_from_audio
+ *   uint32_t id = 0;
+ *   vf_config_enroll(config, alice, &id);                      // id 0; the config copies it
+ *   vf_voiceprint_free(alice);
+ *   ... vf_session_create(model, config, &session) ... vf_session_speaker_name(session, id)
+ *
  * Guarantees (README, section Guarantees; tests/c, tests/faults.rs and fuzz/ check them)
  * - Status: every fallible function returns a vf_status: VF_OK (0) or a negative
  *   VF_ERR_* code (codes are never renumbered or reused; each constant below says what
@@ -42,8 +52,9 @@
  *   threads and sessions at once. A vf_session or vf_config may move between threads but
  *   must not be used by two threads at once (different sessions are independent: any
  *   number may run in parallel on one model and give exactly what they give run one
- *   after another). Functions without an object are thread-safe; vf_last_error() is
- *   per thread.
+ *   after another). A vf_voiceprint may be read by several threads at once, but
+ *   vf_voiceprint_set_name needs it alone. Functions without an object are thread-safe;
+ *   vf_last_error() is per thread.
  * - Bounded memory: a session holds about one analysis window of audio, the frames not
  *   yet final and one centroid per speaker, whatever the stream's length.
  * - Check vf_abi_version() == VF_ABI_VERSION when you load the library dynamically.
