@@ -68,6 +68,11 @@ impl Binarizer {
         })
     }
 
+    /// Whether `track` has released a segment (and so has its output label).
+    pub fn has_released(&self, track: u32) -> bool {
+        self.labels.get(track as usize).is_some_and(Option::is_some)
+    }
+
     /// The track (tracker id) that output label `label` was given to.
     pub fn track_of_label(&self, label: u32) -> Option<u32> {
         self.tracks_of_labels.get(label as usize).copied()

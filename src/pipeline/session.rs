@@ -545,7 +545,10 @@ impl Session {
         if self.config.mode == Mode::Streaming {
             let attribution_started = Instant::now();
             let step_seconds = self.step_samples as f32 / RATE as f32;
-            let assigned = self.tracker.assign(&observations, step_seconds);
+            let mut assigned = self.tracker.assign(&observations, step_seconds);
+            let binarizer = &self.binarizer;
+            self.tracker
+                .merge_into_known(&mut assigned, |p| !binarizer.has_released(p));
             #[cfg(feature = "eval-oracle")]
             let assigned = super::oracle::assignment(assigned, &self.activity, oracle_tau, frame_s);
             let a = &self.activity;

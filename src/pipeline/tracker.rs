@@ -232,7 +232,6 @@ impl Tracker {
         for &g in &seen {
             self.add_evidence(g, step_seconds);
         }
-        self.merge_into_known(&mut result);
         if self.previous.len() < result.len() {
             self.previous.resize(result.len(), None);
         }
@@ -245,8 +244,15 @@ impl Tracker {
     }
 
     /// Merges unknown speakers into the known speaker their centroid came close to (see
-    /// the module documentation); this window's attributions follow the merge.
-    fn merge_into_known(&mut self, result: &mut [Option<usize>]) {
+    /// the module documentation); `result`, this window's attributions from
+    /// [`Tracker::assign`], follows the merge. A known speaker not heard before takes
+    /// over the merged speaker's public id when `unpublished` says no segment has been
+    /// released under it yet: the voice then has one id from its first segment.
+    pub fn merge_into_known(
+        &mut self,
+        result: &mut [Option<usize>],
+        unpublished: impl Fn(u32) -> bool,
+    ) {
         let limit = KNOWN_MERGE_FRACTION * self.settings.known_threshold;
         for u in 0..self.speakers.len() {
             let merged = self.speakers.iter().filter(|s| s.merged_into.is_some());
@@ -272,14 +278,17 @@ impl Tracker {
                 continue;
             }
             let (sum, heard) = (self.speakers[u].sum.clone(), self.speakers[u].heard);
+            let taken_over = self.speakers[u].public_id.filter(|&p| unpublished(p));
             let known = &mut self.speakers[k];
             known.sum.iter_mut().zip(&sum).for_each(|(a, b)| *a += b);
             known.centroid.copy_from_slice(&known.sum);
             normalize(&mut known.centroid);
             known.heard += heard;
             if known.public_id.is_none() {
-                known.public_id = Some(self.next_public);
-                self.next_public += 1;
+                known.public_id = Some(taken_over.unwrap_or(self.next_public));
+                if taken_over.is_none() {
+                    self.next_public += 1;
+                }
             }
             self.speakers[u].merged_into = Some(k);
             for g in result.iter_mut().chain(self.previous.iter_mut()) {
@@ -557,7 +566,11 @@ mod tests {
         let near = unit(&[1.0, 0.1, 0.0]);
         t.speakers[1].centroid.clone_from(&near);
         t.speakers[1].sum.clone_from(&near);
-        assert_eq!(t.assign(&[obs(&near)], 0.5), vec![Some(0)]);
+        let mut result = t.assign(&[obs(&near)], 0.5);
+        assert_eq!(result, vec![Some(1)]);
+        // Public id 0 has released segments: a takes a new public id.
+        t.merge_into_known(&mut result, |_| false);
+        assert_eq!(result, vec![Some(0)]);
         assert_eq!(t.speakers[1].merged_into, Some(0));
         assert_eq!((t.public_id(0), t.known_of(1)), (Some(1), Some(0)));
         // From then on the voice is a; the merged speaker takes no voiceprint.
@@ -566,12 +579,31 @@ mod tests {
     }
 
     #[test]
+    fn a_known_speaker_takes_over_an_unpublished_public_id_at_the_merge() {
+        let a = unit(&[1.0, 0.0, 0.0]);
+        let mut t = Tracker::with_known(settings(), &[(&a, 2.0)]);
+        let first = unit(&[0.6, 0.8, 0.0]);
+        assert_eq!(t.assign(&[obs(&first)], 0.5), vec![Some(1)]);
+        let near = unit(&[1.0, 0.1, 0.0]);
+        t.speakers[1].centroid.clone_from(&near);
+        let mut result = t.assign(&[obs(&near)], 0.5);
+        t.merge_into_known(&mut result, |p| p == 0);
+        // Nothing was released under public id 0: it is a's now, so the voice's first
+        // frames (still attributed to the merged speaker) come out as a too.
+        assert_eq!((t.public_id(0), t.public_id(1)), (Some(0), Some(0)));
+        assert_eq!((t.known_of(0), t.confirmed()), (Some(0), 1));
+        assert_eq!(t.voiceprint(0), Some(t.speakers[0].centroid.as_slice()));
+    }
+
+    #[test]
     fn a_distinct_unknown_voice_is_not_merged() {
         let a = unit(&[1.0, 0.0, 0.0]);
         let mut t = Tracker::with_known(settings(), &[(&a, 2.0)]);
         let other = unit(&[0.2, 1.0, 0.0]);
         for _ in 0..6 {
-            assert_eq!(t.assign(&[obs(&other)], 0.5), vec![Some(1)]);
+            let mut result = t.assign(&[obs(&other)], 0.5);
+            t.merge_into_known(&mut result, |_| true);
+            assert_eq!(result, vec![Some(1)]);
         }
         assert_eq!(t.speakers[1].merged_into, None);
         assert_eq!(t.known_of(0), None);
