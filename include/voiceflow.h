@@ -370,8 +370,9 @@ void vf_config_free(struct vf_config *config);
  * "vad_window", "tau_active" (0..1), "delta_new" (cosine distance), "rho_update",
  * "min_embedding_speech", "onset" (0..1), "offset" (0..1), "min_duration_on",
  * "min_duration_off", "min_new_speaker_speech", "embedding_interval",
- * "max_embedding_speech", "cluster_threshold" (offline clustering distance; unset: that
- * of "delta_new"), "max_offline_audio" (most seconds an offline or refining
+ * "max_embedding_speech", "cluster_threshold" (offline clustering distance; unset: the
+ * embedding model's recommendation, its narrowband one for a stream pushed at 8 kHz or
+ * less, else that of "delta_new"), "max_offline_audio" (most seconds an offline or refining
  * session takes, default and maximum 86400), the speaker-count hints "num_speakers"
  * (exact), "min_speakers" and "max_speakers" (whole numbers in 1..=64; 0 removes the
  * hint; an exact count must lie within the bounds given), and the switches "mode"

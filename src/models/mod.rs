@@ -10,8 +10,8 @@ mod vad;
 use std::path::PathBuf;
 
 pub use contract::{
-    EmbeddingContract, ModelKind, Provenance, RecommendedSettings, SegmentationContract,
-    VadContract,
+    EmbeddingContract, ModelKind, NarrowbandDistances, Provenance, RecommendedSettings,
+    SegmentationContract, VadContract,
 };
 pub use device::{Device, DeviceReport};
 pub use embedding::{normalize, EmbeddingModel};
@@ -234,6 +234,7 @@ impl Model {
         RecommendedSettings {
             delta_new: self.embedder.contract().delta_new,
             cluster_threshold: self.embedder.contract().cluster_threshold,
+            narrowband: self.embedder.contract().narrowband,
             ..segmentation
         }
     }

@@ -19,4 +19,4 @@ mod tracker;
 
 pub use enroll::MIN_ENROLL_SPEECH;
 pub use segment::{speaker_label, to_json, to_rttm, to_text, Segment, SpeakerNames};
-pub use session::{Session, SessionStats, MAX_PUSH_SAMPLES};
+pub use session::{Session, SessionStats, MAX_PUSH_SAMPLES, NARROWBAND_MAX_HZ};

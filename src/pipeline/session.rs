@@ -33,6 +33,10 @@ const MIN_SHARED_SECONDS: f32 = 0.2;
 /// (a corrupted length, an uninitialised variable) is refused up front instead of
 /// blocking the host for hours; split longer audio into several pushes.
 pub const MAX_PUSH_SAMPLES: usize = 1 << 26;
+/// Highest input sample rate taken for band-limited (telephone) audio: the session then
+/// switches to the embedding model's narrowband distances
+/// ([`Config::with_narrowband_recommended`]) at the first push.
+pub const NARROWBAND_MAX_HZ: u32 = 8_000;
 
 /// Counters a session keeps about its own work.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -88,6 +92,9 @@ pub struct Session {
     /// Public ids of the live segments, and those segments until polled.
     live_names: Naming,
     live: VecDeque<Segment>,
+    /// The effective config for a narrowband stream, where the embedding model's
+    /// recommendation makes it differ; taken at the first push.
+    narrowband_config: Option<Config>,
     /// Kept for the offline answer (offline mode, or `refine`).
     recording: Option<Recording>,
     /// The offline answer, once flushed, and its public ids.
@@ -129,8 +136,14 @@ pub struct Session {
 impl Session {
     /// Starts a session on `model` with `config` (validated here).
     pub fn new(model: Arc<Model>, config: Config) -> Result<Session> {
-        let config = config.with_recommended(&model.recommended_settings());
+        let recommended = model.recommended_settings();
+        let narrowband = config.with_narrowband_recommended(&recommended);
+        let config = config.with_recommended(&recommended);
         config.validate()?;
+        narrowband.validate()?;
+        let narrowband_config = ((narrowband.delta_new(), narrowband.cluster_threshold())
+            != (config.delta_new(), config.cluster_threshold()))
+            .then_some(narrowband);
         let embedder = model.embedder().contract();
         for (i, speaker) in config.speakers.iter().enumerate() {
             speaker
@@ -207,6 +220,7 @@ impl Session {
             aggregator: Aggregator::default(),
             binarizer: Binarizer::new(binarize.clone()),
             binarize,
+            narrowband_config,
             recording,
             answer: None,
             continued: Vec::new(),
@@ -234,7 +248,8 @@ impl Session {
     }
 
     /// The session's effective config: the caller's, with unset settings taken from the
-    /// segmentation model's recommendation.
+    /// models' recommendations (from the first push of a stream at
+    /// [`NARROWBAND_MAX_HZ`] or less, the embedding model's narrowband distances).
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -416,11 +431,19 @@ impl Session {
         }
     }
 
-    /// Installs the converter of an accepted first push.
+    /// Installs the converter of an accepted first push, and the narrowband distances
+    /// when the stream is band-limited.
     fn accept_format(&mut self, first: Option<StreamResampler>, len: usize) {
-        if len > 0 && first.is_some() {
-            self.input = first;
+        let Some(first) = first.filter(|_| len > 0) else {
+            return;
+        };
+        if first.input_rate() <= NARROWBAND_MAX_HZ {
+            if let Some(narrowband) = self.narrowband_config.take() {
+                self.tracker.set_delta_new(narrowband.delta_new());
+                self.config = narrowband;
+            }
         }
+        self.input = Some(first);
     }
 
     fn consume(&mut self, samples: impl Iterator<Item = f32>) -> Result<()> {

@@ -109,6 +109,12 @@ impl Tracker {
         }
     }
 
+    /// Changes the new-speaker distance (before the first voiceprint: the session
+    /// learns the stream's sample rate at its first push).
+    pub fn set_delta_new(&mut self, delta_new: f32) {
+        self.settings.delta_new = delta_new;
+    }
+
     /// Known speakers not heard yet: they take no room under the speaker bounds.
     fn unheard_known(&self) -> usize {
         self.speakers
