@@ -58,3 +58,18 @@ def reference(model, pcm) -> list:
     segments = diarize(model, chunked(pcm, 1600))
     assert len(segments) >= 5
     return segments
+
+
+@pytest.fixture(scope="session")
+def excerpt(pcm) -> np.ndarray:
+    """The example's first 20 s (two voices): enough for the layout and type tests,
+    which compare pushes of the same audio, at a third of the cost."""
+    return pcm[: RATE * 20]
+
+
+@pytest.fixture(scope="session")
+def excerpt_reference(model, excerpt) -> list:
+    """The excerpt's segments from int16 numpy chunks of 100 ms."""
+    segments = diarize(model, chunked(excerpt, 1600))
+    assert len({s.speaker for s in segments}) >= 2
+    return segments

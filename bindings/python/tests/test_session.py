@@ -17,30 +17,32 @@ def test_reference_is_plausible(reference):
     assert all(isinstance(s, voiceflow.Segment) for s in reference)
 
 
-def test_float32_bytes_and_lists_give_the_same_segments(model, pcm, reference):
-    as_float = pcm.astype(np.float32) / 32768.0
-    assert diarize(model, chunked(as_float, 1600)) == reference
-    assert diarize(model, [c.tobytes() for c in chunked(pcm, 1600)]) == reference
+def test_float32_bytes_and_lists_give_the_same_segments(model, excerpt, excerpt_reference):
+    audio, expected = excerpt, excerpt_reference
+    as_float = audio.astype(np.float32) / 32768.0
+    assert diarize(model, chunked(as_float, 1600)) == expected
+    assert diarize(model, [c.tobytes() for c in chunked(audio, 1600)]) == expected
     assert (
-        diarize(model, [bytearray(c.tobytes()) for c in chunked(pcm, 3200)])
-        == reference
+        diarize(model, [bytearray(c.tobytes()) for c in chunked(audio, 3200)])
+        == expected
     )
-    assert diarize(model, [c.tolist() for c in chunked(pcm, 16000)]) == reference
-    assert diarize(model, [c.tolist() for c in chunked(as_float, 16000)]) == reference
-    assert diarize(model, chunked(as_float.astype(np.float64), 4000)) == reference
+    assert diarize(model, [c.tolist() for c in chunked(audio, 16000)]) == expected
+    assert diarize(model, [c.tolist() for c in chunked(as_float, 16000)]) == expected
+    assert diarize(model, chunked(as_float.astype(np.float64), 4000)) == expected
 
 
-def test_layouts_give_the_same_segments(model, pcm, reference):
-    stereo = np.stack([pcm, pcm], axis=1)  # (frames, 2): channels inferred
-    assert diarize(model, chunked(stereo, 1600)) == reference
-    assert diarize(model, chunked(stereo.reshape(-1), 3200), channels=2) == reference
+def test_layouts_give_the_same_segments(model, excerpt, excerpt_reference):
+    audio, expected = excerpt, excerpt_reference
+    stereo = np.stack([audio, audio], axis=1)  # (frames, 2): channels inferred
+    assert diarize(model, chunked(stereo, 1600)) == expected
+    assert diarize(model, chunked(stereo.reshape(-1), 3200), channels=2) == expected
     strided = stereo[:, 0]  # not contiguous: converted
     assert not strided.flags.c_contiguous
-    assert diarize(model, chunked(strided, 1600)) == reference
-    big_endian = pcm.astype(">i2")
-    assert diarize(model, chunked(big_endian, 1600)) == reference
-    assert diarize(model, [pcm]) == reference  # one push
-    assert diarize(model, chunked(pcm, 317)) == reference  # odd chunks
+    assert diarize(model, chunked(strided, 1600)) == expected
+    big_endian = audio.astype(">i2")
+    assert diarize(model, chunked(big_endian, 1600)) == expected
+    assert diarize(model, [audio]) == expected  # one push
+    assert diarize(model, chunked(audio, 317)) == expected  # odd chunks
 
 
 def test_native_arrays_are_passed_without_copying(pcm):
