@@ -21,7 +21,7 @@ MP3 := examples/data/conversation.mp3
 	test-go test-java example-go example-java go-setup java-build \
 	install examples test-bindings-c example-c example-cpp \
 	test-python-bindings example-python test-same-answer test-readme test-ray bench-ray \
-	setup-gpu test-cuda-feature test-gpu \
+	setup-gpu test-cuda-feature test-gpu test-suites test-nightly \
 	test-reliability test-threads tsan test-fuzz fuzz fuzz-build valgrind miri miri-resample soak nightly
 
 ## Set-up: ONNX Runtime and the default models into .voiceflow/ (idempotent, offline once done).
@@ -39,10 +39,19 @@ demo: build
 ## tests of the set-up models, the DER scorer's checks and the model toolkit, the `cuda`
 ## feature's CPU-side paths, the C/C++/Python/Go/Java bindings, examples and install
 ## tree, and the same-answer check across the five languages, and the short reliability
-## checks (threads, TSan, fuzzing, Miri).
-test: setup lint test-rust test-cuda-feature test-c test-python test-models test-bindings-c \
-	test-python-bindings test-ray test-go test-java test-same-answer test-readme test-reliability
+## checks (threads, TSan, fuzzing, Miri). The nightly-toolchain checks (TSan, fuzzing,
+## Miri) build in their own target folders and run beside the other suites, so that both
+## cores of a CI machine are busy; each side's output is printed when both are done
+## (tests/run_parallel.sh).
+test: setup
+	bash tests/run_parallel.sh "$(MAKE) --no-print-directory test-suites" \
+		"$(MAKE) --no-print-directory test-nightly"
 	@echo "voiceflow: all test suites passed"
+
+test-suites: setup lint test-rust test-cuda-feature test-c test-python test-models test-bindings-c \
+	test-python-bindings test-ray test-go test-java test-same-answer test-readme test-threads
+
+test-nightly: tsan test-fuzz miri
 
 lint:
 	cargo fmt --all -- --check
@@ -114,11 +123,9 @@ test-c: build
 	$(CC) -std=c11 $(C_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer -Iinclude \
 		tests/c/test_capi.c -L$(LIB_DIR) -lvoiceflow -Wl,-rpath,$(CURDIR)/$(LIB_DIR) -lm \
 		-o $(C_TEST_DIR)/test_capi_asan
-	VOICEFLOW_HOME=$(VF_HOME) $(C_TEST_DIR)/test_capi examples/data/conversation.wav
-	VOICEFLOW_HOME=$(VF_HOME) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/c/lsan.supp:print_suppressions=0 \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(C_TEST_DIR)/test_capi_asan examples/data/conversation.wav
+	bash tests/run_parallel.sh \
+		"VOICEFLOW_HOME=$(VF_HOME) $(C_TEST_DIR)/test_capi examples/data/conversation.wav" \
+		"VOICEFLOW_HOME=$(VF_HOME) $(ASAN_ENV) $(C_TEST_DIR)/test_capi_asan examples/data/conversation.wav"
 
 # Go binding (bindings/go, cgo) and its example. Standard library only: the module
 # proxy is never asked (GOPROXY=off). Go itself comes from Debian when missing.
@@ -234,8 +241,8 @@ test-bindings-c: examples
 		tests/cpp/test_wrapper.cpp $(EX_LINK) -o $(EX_DIR)/test_wrapper_asan
 	@# C++20 builds and runs under ASan/UBSan; the plain C++20 build is only compiled (its
 	@# run would repeat the sanitized one's calls).
-	VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper17 $(FILE)
-	VOICEFLOW_HOME=$(VF_HOME) $(ASAN_ENV) $(EX_DIR)/test_wrapper_asan $(FILE)
+	bash tests/run_parallel.sh "VOICEFLOW_HOME=$(VF_HOME) $(EX_DIR)/test_wrapper17 $(FILE)" \
+		"VOICEFLOW_HOME=$(VF_HOME) $(ASAN_ENV) $(EX_DIR)/test_wrapper_asan $(FILE)"
 	$(CC) -std=c11 $(C_WARN) -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		tests/c/test_wav_reader.c -o $(EX_DIR)/test_wav_reader
 	$(ASAN_ENV) $(EX_DIR)/test_wav_reader $(EX_DIR)/wav_reader_scratch.wav
