@@ -243,7 +243,7 @@ impl Config {
     /// and `cluster_threshold`, where the caller left them unset, come from the embedding
     /// model's narrowband recommendation when it makes one. The known-speaker threshold
     /// stays the wideband one: enrolled voiceprints usually come from other recordings,
-    /// and a change of channel moves voiceprints apart, not together.
+    /// often wideband ones (not measured across channels yet).
     pub fn with_narrowband_recommended(&self, recommended: &RecommendedSettings) -> Config {
         let wideband = self.with_recommended(recommended);
         let narrowband = &recommended.narrowband;
