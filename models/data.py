@@ -323,6 +323,61 @@ def simulate_window(rng: np.random.Generator, pool: dict[str, list[Utterance]], 
     return mix, act.T.copy()
 
 
+# Augmentation on top of the simulation, for distillation (models.train --gain-db/--telephone-share):
+# level changes of x0.25-x4 and telephone-band copies, which the engine meets at 8 kHz.
+TELEPHONE_HZ = (300.0, 3400.0)
+TELEPHONE_EDGE_HZ = 200.0  # raised-cosine transition width at each band edge
+
+
+def telephone_band(x: np.ndarray, band: tuple[float, float] = TELEPHONE_HZ,
+                   edge: float = TELEPHONE_EDGE_HZ) -> np.ndarray:
+    """The 300-3400 Hz telephone band of a 16 kHz signal, as an 8 kHz stream resampled back
+    to 16 kHz by the engine would carry it: zero-phase FFT band-pass with raised-cosine edges
+    (half amplitude at the band edges) and 16-bit quantisation of the line."""
+    n = len(x)
+    size = 1 << (n - 1).bit_length()
+    f = np.fft.rfftfreq(size, 1.0 / SAMPLE_RATE)
+
+    def rise(at: float) -> np.ndarray:  # 0 below at - edge/2, 1 above at + edge/2
+        t = np.clip((f - at) / edge + 0.5, 0.0, 1.0)
+        return 0.5 - 0.5 * np.cos(np.pi * t)
+
+    y = np.fft.irfft(np.fft.rfft(x, size) * rise(band[0]) * (1.0 - rise(band[1])), size)[:n]
+    return (np.round(np.clip(y, -1.0, 1.0) * 32767.0) / 32767.0).astype(np.float32)
+
+
+def augment_window(rng: np.random.Generator, w: np.ndarray, gain_db: tuple[float, float] = (0.0, 0.0),
+                   p_telephone: float = 0.0) -> np.ndarray:
+    """A telephone-band copy with probability p_telephone, then a gain drawn from gain_db
+    (clipped to [-1, 1], as a recording would be). The labels do not change."""
+    if p_telephone > 0.0 and rng.random() < p_telephone:
+        w = telephone_band(w)
+    if gain_db != (0.0, 0.0):
+        w = w * np.float32(10.0 ** (_u(rng, gain_db) / 20.0))
+    return np.clip(w, -1.0, 1.0).astype(np.float32)
+
+
+def audio_crops_source(paths: list[Path]) -> list[np.ndarray]:
+    """16 kHz mono audio of unlabelled files, for teacher-only windows (at least one window
+    long each)."""
+    out = []
+    for p in paths:
+        x, sr = sf.read(str(p), dtype="float32", always_2d=True)
+        if sr != SAMPLE_RATE:
+            raise ValueError(f"{p}: sample rate {sr}, expected {SAMPLE_RATE} (resample it first)")
+        if len(x) < WINDOW_SAMPLES:
+            raise ValueError(f"{p}: {len(x) / sr:.2f} s, shorter than one {WINDOW_SAMPLES / sr:.0f} s window")
+        out.append(x.mean(axis=1).astype(np.float32))
+    return out
+
+
+def unlabelled_window(rng: np.random.Generator, sources: list[np.ndarray]) -> np.ndarray:
+    """A random window of one of the unlabelled recordings."""
+    x = sources[int(rng.integers(0, len(sources)))]
+    start = int(rng.integers(0, len(x) - WINDOW_SAMPLES + 1))
+    return x[start: start + WINDOW_SAMPLES].copy()
+
+
 def frame_labels(activity: np.ndarray, geometry: dict[str, int]) -> np.ndarray:
     """Sample activity [samples, K] -> frame labels [frames, K] (0/1): a speaker is active in
     frame j when it speaks in more than half of the `step` samples centred on the frame's

@@ -231,6 +231,44 @@ def parity(model: torch.nn.Module, path: Path, windows: np.ndarray, batch: int =
                     "probability of the classes containing a speaker, as the engine computes it"}
 
 
+def teacher_report(path: Path, teacher_path: Path, data: Path | None, geometry: dict, window: int) -> dict:
+    """Frame-level powerset agreement of the exported file with a distillation teacher
+    (models/teacher.py) on held-back audio: simulated conversations of the validation
+    speakers, and the ami-dev clips the toolkit never trains on (HELDOUT_AMI), each window
+    under its best local-speaker permutation. Without the shared data: the example
+    conversation in examples/data, said so in the report."""
+    from models.data import ami_windows, load_noise, load_pool, simulate_window
+    from models.losses import teacher_agreement
+    from models.teacher import Teacher
+
+    teacher = Teacher(teacher_path, geometry)
+    d = data_dir(str(data) if data else None)
+    if (d / "librispeech").is_dir() and (d / "ami-dev").is_dir():
+        rng = np.random.default_rng(4242)
+        pool, noise = load_pool(d, "val", verbose=False), load_noise(d)
+        held = {"simulated_validation_speakers": np.stack([simulate_window(rng, pool, noise, samples=window)[0]
+                                                           for _ in range(128)]),
+                "ami_dev_heldout": ami_windows(d, geometry, names=HELDOUT_AMI)[0]}
+        source = f"ami-dev held out: {', '.join(HELDOUT_AMI)}"
+    else:
+        held = {"example_conversation": example_windows(window=window)}
+        source = "examples/data/conversation.wav (shared data not found)"
+    s = session(path, threads=2)
+    out = {"teacher": teacher.name, "teacher_file": teacher_path.name, "teacher_sha256": sha256(teacher_path)}
+    for key, waves in held.items():
+        ours, theirs = [], []
+        for i in range(0, len(waves), 16):
+            x = waves[i: i + 16, None, :].astype(np.float32)
+            ours.append(s.run(["scores"], {"waveform": x})[0])
+            theirs.append(teacher(x))
+        out[key] = {"windows": len(waves), "agreement": round(teacher_agreement(np.concatenate(ours),
+                                                                                np.concatenate(theirs)), 4)}
+    out["note"] = ("frames whose most likely powerset class is the teacher's, best local-speaker permutation per "
+                   f"5 s window; {source}")
+    return out
+
+
+HELDOUT_AMI = ("dev00", "dev01")
 RECOMMENDED_KEYS = ("onset", "offset", "tau_active")
 
 
@@ -266,6 +304,9 @@ def main(argv=None) -> int:
     ap.add_argument("--parity-windows", type=int, default=0, help="use at most this many parity windows (0 = all)")
     ap.add_argument("--no-parity", action="store_true")
     ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--teacher", type=Path, help="a distillation teacher (ONNX): report the exported file's "
+                    "frame agreement with it on held-back simulated and ami-dev audio")
+    ap.add_argument("--version", default=VERSION, help=f"voiceflow.version of the file (default {VERSION})")
     for key in RECOMMENDED_KEYS:
         ap.add_argument("--" + key.replace("_", "-"), type=float, dest=key,
                         help=f"recommended {key} written as voiceflow.{key} (0..1, exclusive)")
@@ -286,7 +327,7 @@ def main(argv=None) -> int:
     print(f"exporting {args.model_type} ({count_parameters(model):,} parameters) -> {out} [{precision}]", flush=True)
 
     meta = model.metadata()
-    meta["voiceflow.version"] = VERSION
+    meta["voiceflow.version"] = args.version
     meta["voiceflow.precision"] = precision
     meta["voiceflow.parameters"] = str(count_parameters(model))
     meta.update(recommended)
@@ -310,14 +351,14 @@ def main(argv=None) -> int:
             stage = q
         m = onnx.load(str(stage))
         set_metadata(m, meta)
-        m.doc_string = (f"{model.name} {VERSION} ({precision}): voiceflow segmentation model, powerset "
+        m.doc_string = (f"{model.name} {args.version} ({precision}): voiceflow segmentation model, powerset "
                         f"output over 3 local speakers (max 2 at once), trained by the voiceflow model toolkit")
         m.producer_name = "voiceflow-models"
         tmp_out = out.with_suffix(".onnx.tmp")
         onnx.save(m, str(tmp_out))
         tmp_out.replace(out)
 
-    report: dict = {"model_type": args.model_type, "name": model.name, "version": VERSION, "precision": precision,
+    report: dict = {"model_type": args.model_type, "name": model.name, "version": args.version, "precision": precision,
                     "file": str(out.relative_to(REPO)) if out.is_relative_to(REPO) else str(out),
                     "bytes": out.stat().st_size, "sha256": sha256(out),
                     "parameters": count_parameters(model), "trainable_parameters": count_parameters(model, True),
@@ -338,6 +379,11 @@ def main(argv=None) -> int:
         print(f"  parity vs PyTorch on {source}: max |dlogp| {p['max_abs_diff_log_prob']:.2e}, max |dactivity| "
               f"{p['max_abs_diff_activity']:.2e}, frame decisions agree {100 * p['frame_decision_agreement']:.2f} %, "
               f"speaker activity agrees {100 * p['speaker_activity_agreement']:.2f} %", flush=True)
+    if args.teacher:
+        report["teacher"] = teacher_report(out, args.teacher, args.data, model.geometry(), model.window_samples)
+        t = report["teacher"]
+        sets = ", ".join(f"{k} {100 * v['agreement']:.1f} %" for k, v in t.items() if isinstance(v, dict))
+        print(f"  agreement with {t['teacher']}: {sets}", flush=True)
     if not args.no_bench:
         window = example_windows(1, model.window_samples)[0]
         runs = args.bench_runs if args.model_type == "fast-cnn" else max(5, args.bench_runs // 20)

@@ -1,4 +1,5 @@
-"""Permutation-invariant powerset loss and frame-level diarization error."""
+"""Permutation-invariant powerset losses (hard labels, and a teacher's soft posteriors),
+frame-level diarization error and teacher agreement."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ _LOOKUP = torch.from_numpy(powerset_lookup())
 _MEMBERS = torch.from_numpy(powerset_matrix())
 
 
+def class_permutations() -> np.ndarray:
+    """[P, C]: for each speaker permutation, the powerset class that class c becomes when
+    local speaker k is renamed perm[k] (the classes are speaker sets)."""
+    members = powerset_matrix().astype(bool)
+    index = {tuple(np.flatnonzero(row)): c for c, row in enumerate(members)}
+    return np.array([[index[tuple(sorted(perm[k] for k in np.flatnonzero(row)))] for row in members]
+                     for perm in PERMUTATIONS], np.int64)
+
+
+_CLASS_PERMS = torch.from_numpy(class_permutations())
+
+
 def permuted_targets(labels: torch.Tensor) -> torch.Tensor:
     """labels [B, T, K] 0/1 -> powerset classes of every speaker permutation [P, B, T]."""
     lab = labels.long()
@@ -27,10 +40,45 @@ def permuted_targets(labels: torch.Tensor) -> torch.Tensor:
 def pit_powerset_loss(log_probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of the smallest (over speaker permutations) frame-averaged
     cross-entropy between powerset log-probabilities [B, T, C] and multilabel truth [B, T, K]."""
+    return pit_powerset_loss_per_window(log_probs, labels).mean()
+
+
+def pit_soft_powerset_loss(log_probs: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Per-window smallest (over local-speaker permutations) frame-averaged cross-entropy
+    between the student's powerset log-probabilities [B, T, C] and the teacher's powerset
+    probabilities [B, T, C] -> [B]. The teacher numbers its local speakers its own way, so
+    its distribution is renamed by each permutation and the best one counts."""
+    perms = _CLASS_PERMS.to(log_probs.device)
+    # the teacher's mass on class c lands on class perms[p, c] of the student
+    ce = torch.stack([-(teacher * log_probs[..., perm]).sum(dim=-1).mean(dim=-1) for perm in perms])  # [P, B]
+    return ce.min(dim=0).values
+
+
+def pit_powerset_loss_per_window(log_probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """`pit_powerset_loss` without the batch mean: [B]."""
     targets = permuted_targets(labels)  # [P, B, T]
     lp = log_probs.unsqueeze(0).expand(len(PERMUTATIONS), *log_probs.shape)
-    nll = -torch.gather(lp, -1, targets.unsqueeze(-1)).squeeze(-1).mean(dim=-1)  # [P, B]
-    return nll.min(dim=0).values.mean()
+    return (-torch.gather(lp, -1, targets.unsqueeze(-1)).squeeze(-1).mean(dim=-1)).min(dim=0).values
+
+
+def distillation_loss(log_probs: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor,
+                      labelled: torch.Tensor, kd_weight: float) -> torch.Tensor:
+    """Batch mean of kd_weight * soft loss + (1 - kd_weight) * hard loss for windows with true
+    labels (`labelled` [B] bool), and the soft loss alone for teacher-only windows."""
+    soft = pit_soft_powerset_loss(log_probs, teacher)
+    hard = pit_powerset_loss_per_window(log_probs, labels)
+    per_window = torch.where(labelled, kd_weight * soft + (1.0 - kd_weight) * hard, soft)
+    return per_window.mean()
+
+
+def teacher_agreement(student_log_probs: np.ndarray, teacher_probs: np.ndarray) -> float:
+    """Share of frames whose most likely powerset class is the teacher's, each window under
+    its best local-speaker permutation."""
+    student = np.asarray(student_log_probs).argmax(axis=-1)  # [N, T]
+    teacher = np.asarray(teacher_probs).argmax(axis=-1)
+    perms = class_permutations()
+    agree = np.stack([(perm[teacher] == student).sum(axis=-1) for perm in perms]).max(axis=0)
+    return float(agree.sum() / max(student.size, 1))
 
 
 def powerset_to_multilabel(log_probs: torch.Tensor | np.ndarray) -> np.ndarray:

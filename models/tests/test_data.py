@@ -12,7 +12,7 @@ from models.data import (
     synthetic_pool,
 )
 from models.fast_cnn import RMS_FLOOR, normalise
-from models.train import make_batch
+from models.train import BatchPlan, make_batch
 
 
 def test_simulation_is_reproducible_and_labelled():
@@ -78,9 +78,9 @@ def test_ami_training_windows_are_random_crops_with_top_speakers():
     assert np.allclose(w, 0.01 * 10 ** (6 / 20), rtol=1e-5)
     assert a[:, 0].all()
     geometry = {"frame_step_samples": 320, "frame_offset_samples": 0, "frame_length_samples": 755, "frames": 248}
-    batch_w, batch_l = make_batch(1, 0, 4, synthetic_pool(speakers=3, utterances=1, seconds=4.0), [], geometry,
-                                  clips, ami_share=0.5)
-    assert batch_w.shape == (4, 1, 80000) and batch_l.shape == (4, 248, 3)
+    batch_w, batch_l, labelled = make_batch(1, 0, 4, synthetic_pool(speakers=3, utterances=1, seconds=4.0), [],
+                                            geometry, BatchPlan(ami=clips, ami_share=0.5))
+    assert batch_w.shape == (4, 1, 80000) and batch_l.shape == (4, 248, 3) and labelled.all()
     assert batch_l[:2, :, 0].all()  # the first half of the batch are the clip's crops
 
 

@@ -155,3 +155,18 @@ def test_training_continues_from_an_exported_file(tmp_path, random_checkpoint):
     assert all(torch.equal(s, b.running_mean) for s, b in zip(stats, norms, strict=True))
     with pytest.raises(ValueError, match="no fp32 weights"):
         FastDiarizationModel(channels=128).load_fused_onnx(out)
+
+
+def test_the_export_report_measures_agreement_with_a_teacher(tmp_path):
+    out = tmp_path / "student.onnx"
+    shipped = MODELS / "fast_cnn.onnx"
+    assert export_onnx.main(["--checkpoint", str(shipped), "--out", str(out), "--no-bench", "--no-parity",
+                             "--teacher", str(shipped), "--version", "9.9.9"]) == 0
+    assert read_metadata(out)["voiceflow.version"] == "9.9.9"
+    report = json.loads(out.with_suffix(".export.json").read_text())
+    teacher = report["teacher"]
+    assert teacher["teacher"] == f"voiceflow-fast-cnn {read_metadata(shipped)['voiceflow.version']}"
+    # the hermetic tests have no shared data: the example conversation, a file re-exported from its teacher
+    assert teacher["example_conversation"]["windows"] > 0
+    assert teacher["example_conversation"]["agreement"] > 0.999
+    assert "shared data not found" in teacher["note"]
