@@ -12,8 +12,8 @@ this CPU, so the portable default is `basic`); (3) --quantize int8: static QDQ q
 the head, log-softmax kept in float) calibrated (99.99th percentile) on simulated
 conversations of training-pool speech; --quantize fp16: float16
 weights and compute with float32 input/output (meant for GPUs); (4) write the `voiceflow.*`
-metadata (with --onset/--offset/--tau-active also the binarization settings the engine
-should use for this model's scores unless the caller sets them);
+metadata (with --onset/--offset/--tau-active/--powerset-decoding also the binarization
+settings the engine should use for this model's scores unless the caller sets them);
 (5) check the file against the contract (names, frames() = output frames);
 (6) parity against the PyTorch model on real speech (held-back-speaker conversations and
 ami-dev windows): max abs difference of log-probabilities and of speaker activities,
@@ -285,6 +285,8 @@ def recommended_metadata(args) -> dict[str, str]:
         out[f"voiceflow.{key}"] = repr(float(v))
     if args.onset is not None and args.offset is not None and args.offset > args.onset:
         raise SystemExit(f"--offset {args.offset} must be <= --onset {args.onset}")
+    if args.powerset_decoding:
+        out["voiceflow.powerset_decoding"] = args.powerset_decoding
     return out
 
 
@@ -304,6 +306,9 @@ def main(argv=None) -> int:
     ap.add_argument("--parity-windows", type=int, default=0, help="use at most this many parity windows (0 = all)")
     ap.add_argument("--no-parity", action="store_true")
     ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--powerset-decoding", choices=("soft", "hard"),
+                    help="written as voiceflow.powerset_decoding: how the engine turns the scores into speaker "
+                    "activity (soft: summed class probabilities; hard: the most likely class), e.g. the teacher's")
     ap.add_argument("--teacher", type=Path, help="a distillation teacher (ONNX): report the exported file's "
                     "frame agreement with it on held-back simulated and ami-dev audio")
     ap.add_argument("--version", default=VERSION, help=f"voiceflow.version of the file (default {VERSION})")

@@ -161,8 +161,9 @@ def test_the_export_report_measures_agreement_with_a_teacher(tmp_path):
     out = tmp_path / "student.onnx"
     shipped = MODELS / "fast_cnn.onnx"
     assert export_onnx.main(["--checkpoint", str(shipped), "--out", str(out), "--no-bench", "--no-parity",
-                             "--teacher", str(shipped), "--version", "9.9.9"]) == 0
-    assert read_metadata(out)["voiceflow.version"] == "9.9.9"
+                             "--teacher", str(shipped), "--version", "9.9.9", "--powerset-decoding", "hard"]) == 0
+    meta = read_metadata(out)
+    assert (meta["voiceflow.version"], meta["voiceflow.powerset_decoding"]) == ("9.9.9", "hard")
     report = json.loads(out.with_suffix(".export.json").read_text())
     teacher = report["teacher"]
     assert teacher["teacher"] == f"voiceflow-fast-cnn {read_metadata(shipped)['voiceflow.version']}"
