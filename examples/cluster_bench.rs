@@ -1,4 +1,5 @@
-//! Speed of the offline clustering on one hour of speech: prints a JSON line.
+//! Speed of the offline clustering on one hour of speech: prints a JSON line per way of
+//! counting speakers (`cluster_count`).
 //!
 //!     cargo run --release --example cluster_bench [HOURS]
 //!
@@ -9,6 +10,7 @@
 
 use std::time::Instant;
 
+use voiceflow::config::ClusterCount;
 use voiceflow::pipeline::clustering::{cluster, ClusterSettings};
 
 fn main() {
@@ -35,17 +37,20 @@ fn main() {
         data.extend(v.iter().map(|x| x / norm));
     }
     let weights = vec![0.33f32; items];
-    let settings = ClusterSettings {
-        threshold: 0.62,
-        min_speakers: 1,
-        max_speakers: 20,
-        min_speech: 2.0,
-    };
-    let started = Instant::now();
-    let result = cluster(&data, dim, &weights, &settings);
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "{{\"hours_of_speech\": {hours}, \"voiceprints\": {items}, \"speakers\": {}, \"cluster_seconds\": {seconds:.3}}}",
-        result.centroids.len()
-    );
+    for count in [ClusterCount::Threshold, ClusterCount::Gap] {
+        let settings = ClusterSettings {
+            count,
+            threshold: 0.62,
+            min_speakers: 1,
+            max_speakers: 20,
+            min_speech: 2.0,
+        };
+        let started = Instant::now();
+        let result = cluster(&data, dim, &weights, &settings);
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "{{\"cluster_count\": \"{count:?}\", \"hours_of_speech\": {hours}, \"voiceprints\": {items}, \"speakers\": {}, \"cluster_seconds\": {seconds:.3}}}",
+            result.centroids.len()
+        );
+    }
 }

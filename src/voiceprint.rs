@@ -514,6 +514,7 @@ mod tests {
             embedding_dim: dim,
             delta_new: None,
             cluster_threshold: None,
+            cluster_count: None,
             narrowband: Default::default(),
             window_samples: 48_000,
             min_samples: 8_000,

@@ -102,7 +102,8 @@ def fresh(wheel, tmp_path_factory) -> tuple[Path, Path, str]:
     """Always converted here, so every run exercises the converter (--int8, --recommend)."""
     d = tmp_path_factory.mktemp("campp_fresh")
     out, out8 = d / "campplus.onnx", d / "campplus.int8.onnx"
-    r = convert(wheel, out, "--int8", str(out8), "--calibration", str(EXAMPLE), "--recommend", "delta_new=0.55")
+    r = convert(wheel, out, "--int8", str(out8), "--calibration", str(EXAMPLE), "--recommend", "delta_new=0.55",
+                "--recommend", "cluster_count=gap")
     assert r.returncode == 0, r.stdout + r.stderr
     assert not out.with_name(out.name + ".tmp").exists() and not out8.with_name(out8.name + ".tmp").exists()
     return out, out8, r.stdout
@@ -295,11 +296,12 @@ def test_contract(onnx_fp32):
     extra = {k: v for k, v in meta.items() if k.startswith("voiceflow.") and k not in METADATA}
     assert {k: meta.get(k) for k in METADATA} == METADATA
     # The recommended distances (new speaker, offline clustering; wideband and
-    # narrowband), when set up with them.
+    # narrowband) and way of counting speakers offline, when set up with them.
     keys = ("delta_new", "cluster_threshold")
-    assert set(extra) <= {f"voiceflow.{k}{band}" for k in keys for band in ("", "_narrowband")}, extra
-    for value in extra.values():
-        assert 0.0 < float(value) <= 2.0
+    distances = {f"voiceflow.{k}{band}" for k in keys for band in ("", "_narrowband")}
+    assert set(extra) <= distances | {"voiceflow.cluster_count"}, extra
+    for key, value in extra.items():
+        assert value in ("gap", "threshold") if key == "voiceflow.cluster_count" else 0.0 < float(value) <= 2.0
     s = session(onnx_fp32)
     (inp,), (out,) = s.get_inputs(), s.get_outputs()
     assert inp.name == "waveform" and inp.type == "tensor(float)" and len(inp.shape) == 2
@@ -374,6 +376,7 @@ def test_fresh_conversion_int8_and_recommend(fresh):
         meta = read_metadata(path)
         assert {k: meta.get(k) for k in METADATA} == METADATA, path
         assert meta.get("voiceflow.delta_new") == "0.55", path
+        assert meta.get("voiceflow.cluster_count") == "gap", path
     assert "max |diff|" in stdout and "campp int8" in stdout
     quant = [n for n in onnx.load(str(out8)).graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")]
     assert quant, "the int8 model has no QDQ nodes"
@@ -387,6 +390,6 @@ def test_fresh_conversion_int8_and_recommend(fresh):
 
 def test_bad_recommend_is_refused(wheel, tmp_path):
     out = tmp_path / "x.onnx"
-    for bad in ("delta_new=3", "delta_new=abc", "onset=0.5"):
+    for bad in ("delta_new=3", "delta_new=abc", "onset=0.5", "cluster_count=ward", "cluster_count=0.5"):
         r = convert(wheel, out, "--recommend", bad)
         assert r.returncode != 0 and not out.exists(), (bad, r.stdout, r.stderr)

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::config::ClusterCount;
 use crate::error::{Error, Result};
 
 /// Sample rate every voiceflow model works at.
@@ -56,8 +57,9 @@ pub struct Provenance {
 /// `voiceflow.offset` and `voiceflow.tau_active` (each in the open range 0..1); an
 /// embedding model may declare `voiceflow.delta_new`, the cosine distance (0..2) above
 /// which a voiceprint founds a new speaker, and `voiceflow.cluster_threshold`, the
-/// average-linkage distance at which the offline clustering stops merging, and the same
-/// two for band-limited input (`voiceflow.delta_new_narrowband`,
+/// average-linkage distance at which the offline clustering stops merging,
+/// `voiceflow.cluster_count` (`gap` or `threshold`, see [`ClusterCount`]), and the two
+/// distances for band-limited input (`voiceflow.delta_new_narrowband`,
 /// `voiceflow.cluster_threshold_narrowband`): a stream pushed at
 /// [`NARROWBAND_MAX_HZ`](crate::pipeline::NARROWBAND_MAX_HZ) or less (telephone audio)
 /// has nothing above 4 kHz, and a wideband speaker encoder's voiceprints of such speech
@@ -69,6 +71,7 @@ pub struct RecommendedSettings {
     pub tau_active: Option<f32>,
     pub delta_new: Option<f32>,
     pub cluster_threshold: Option<f32>,
+    pub cluster_count: Option<ClusterCount>,
     pub narrowband: NarrowbandDistances,
 }
 
@@ -115,7 +118,10 @@ pub struct EmbeddingContract {
     pub delta_new: Option<f32>,
     /// Recommended offline clustering distance (`voiceflow.cluster_threshold`).
     pub cluster_threshold: Option<f32>,
-    /// The two above for band-limited input (`voiceflow.delta_new_narrowband`,
+    /// Recommended way of counting speakers offline (`voiceflow.cluster_count`: `gap` or
+    /// `threshold`).
+    pub cluster_count: Option<ClusterCount>,
+    /// The two distances above for band-limited input (`voiceflow.delta_new_narrowband`,
     /// `voiceflow.cluster_threshold_narrowband`).
     pub narrowband: NarrowbandDistances,
     /// Preferred input length; longer speech is embedded in pieces of this size.
@@ -256,6 +262,7 @@ impl<'a> Metadata<'a> {
             tau_active: self.optional_unit("tau_active")?,
             delta_new: None,
             cluster_threshold: None,
+            cluster_count: None,
             narrowband: NarrowbandDistances::default(),
         };
         if let (Some(on), Some(off)) = (r.onset, r.offset) {
@@ -375,6 +382,19 @@ impl<'a> Metadata<'a> {
             embedding_dim: self.count("embedding_dim", 1, 8192)?,
             delta_new: self.optional_distance("delta_new")?,
             cluster_threshold: self.optional_distance("cluster_threshold")?,
+            cluster_count: match self.props.get("voiceflow.cluster_count").map(|v| v.trim()) {
+                None => None,
+                Some("threshold") => Some(ClusterCount::Threshold),
+                Some("gap") => Some(ClusterCount::Gap),
+                Some(other) => {
+                    return Err(Error::model(
+                        self.path,
+                        format!(
+                            "metadata voiceflow.cluster_count = {other:?} must be gap or threshold"
+                        ),
+                    ))
+                }
+            },
             narrowband: NarrowbandDistances {
                 delta_new: self.optional_distance("delta_new_narrowband")?,
                 cluster_threshold: self.optional_distance("cluster_threshold_narrowband")?,
@@ -525,6 +545,7 @@ mod tests {
                 tau_active: Some(0.45),
                 delta_new: None,
                 cluster_threshold: None,
+                cluster_count: None,
                 narrowband: NarrowbandDistances::default(),
             }
         );
@@ -587,10 +608,12 @@ mod tests {
                 ("cluster_threshold", "0.5"),
                 ("delta_new_narrowband", "0.6"),
                 ("cluster_threshold_narrowband", "0.45"),
+                ("cluster_count", "gap"),
             ])
         };
         let c = Metadata::new(p, props(" 0.62")).embedding().unwrap();
         assert_eq!((c.delta_new, c.cluster_threshold), (Some(0.62), Some(0.5)));
+        assert_eq!(c.cluster_count, Some(ClusterCount::Gap));
         assert_eq!(
             c.narrowband,
             NarrowbandDistances {
@@ -606,5 +629,27 @@ mod tests {
                 e.message()
             );
         }
+    }
+
+    #[test]
+    fn an_unknown_cluster_count_is_refused() {
+        let p = Path::new("e.onnx");
+        let props = |count: &str| {
+            meta(&[
+                ("kind", "embedding"),
+                ("sample_rate", "16000"),
+                ("embedding_dim", "192"),
+                ("window_samples", "48000"),
+                ("cluster_count", count),
+            ])
+        };
+        let threshold = Metadata::new(p, props("threshold")).embedding().unwrap();
+        assert_eq!(threshold.cluster_count, Some(ClusterCount::Threshold));
+        let e = Metadata::new(p, props("ward")).embedding().unwrap_err();
+        assert!(
+            e.message().contains("voiceflow.cluster_count"),
+            "{}",
+            e.message()
+        );
     }
 }

@@ -234,6 +234,7 @@ impl Model {
         RecommendedSettings {
             delta_new: self.embedder.contract().delta_new,
             cluster_threshold: self.embedder.contract().cluster_threshold,
+            cluster_count: self.embedder.contract().cluster_count,
             narrowband: self.embedder.contract().narrowband,
             ..segmentation
         }

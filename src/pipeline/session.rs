@@ -141,8 +141,15 @@ impl Session {
         let config = config.with_recommended(&recommended);
         config.validate()?;
         narrowband.validate()?;
-        let narrowband_config = ((narrowband.delta_new(), narrowband.cluster_threshold())
-            != (config.delta_new(), config.cluster_threshold()))
+        let narrowband_config = ((
+            narrowband.delta_new(),
+            narrowband.cluster_threshold(),
+            narrowband.cluster_count(),
+        ) != (
+            config.delta_new(),
+            config.cluster_threshold(),
+            config.cluster_count(),
+        ))
             .then_some(narrowband);
         let embedder = model.embedder().contract();
         for (i, speaker) in config.speakers.iter().enumerate() {
@@ -846,6 +853,7 @@ impl Session {
             },
             AnswerSettings {
                 clustering: ClusterSettings {
+                    count: self.config.cluster_count(),
                     threshold: self.config.cluster_threshold(),
                     min_speakers: min_speakers as usize,
                     max_speakers: max_speakers as usize,
