@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::session::{Session, MAX_PUSH_SAMPLES};
-use crate::config::{Config, Mode};
+use crate::config::{ClusterCount, Config, Mode};
 use crate::error::{Error, Result, Status};
 use crate::models::Model;
 use crate::voiceprint::Voiceprint;
@@ -25,8 +25,13 @@ impl Voiceprint {
         channels: u32,
         name: Option<&str>,
     ) -> Result<Voiceprint> {
+        // One voice is expected: the threshold cut keeps it together where the gap count
+        // looks for at least two (a short voice's halves can end farther apart than the
+        // same-voice distance). With the gap count the enrollment eval's voiceprints
+        // named 84.3 % right in streaming instead of 90.6 %.
         let config = Config {
             mode: Mode::Offline,
+            cluster_count: Some(ClusterCount::Threshold),
             ..Config::default()
         };
         let mut session = Session::new(Arc::clone(model), config)?;
