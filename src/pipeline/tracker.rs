@@ -17,7 +17,9 @@
 //! speaker, whose centroid then wins that voice for good (its own voiceprints made it);
 //! so an unknown speaker whose centroid comes within half of `known_threshold` of a known
 //! speaker's is merged into it: from then on that voice is the known speaker (segments
-//! already out keep their id).
+//! already out keep their id). So is a young unknown speaker whose voice the segmenter
+//! carries over to a known speaker in the next windows (a handover, see
+//! [`Tracker::merge_into_known`]).
 
 use pathfinding::prelude::{kuhn_munkres_min, Matrix};
 
@@ -279,11 +281,12 @@ impl Tracker {
     /// - an unknown speaker none of whose frames is out yet (`unpublished` says so of its
     ///   public id), heard for no more than `min_new_speaker_speech`, when the local
     ///   speaker that carried it went over to the known speaker in this window, and their
-    ///   centroids are within `HANDOVER_MERGE_FRACTION` of `known_threshold`. The segmenter followed one voice across the windows, and the
-    ///   longer voiceprint found it enrolled: the unknown speaker was that voice's first,
-    ///   too short voiceprint. Without the merge the windows before the handover and those
-    ///   after it split the voice's activity between two speakers, and its first frames,
-    ///   half each, stay under the onset.
+    ///   centroids are within `HANDOVER_MERGE_FRACTION` of `known_threshold`. The
+    ///   segmenter followed one voice across the windows, and the longer voiceprint found
+    ///   it enrolled: the unknown speaker was that voice's first, too short voiceprint.
+    ///   Without the merge the windows before the handover and those after it split the
+    ///   voice's activity between two speakers, and its first frames, half each, stay
+    ///   under the onset.
     ///
     /// `result`, this window's attributions from [`Tracker::assign`], follows the merge.
     /// A known speaker not heard before takes over the merged speaker's public id when
