@@ -9,12 +9,12 @@
 //!   no distance tuned per stream, but always finds at least two clusters, so speakers
 //!   whose centroids end within [`SAME_VOICE_FRACTION`] of `threshold` are one voice.
 //!
-//! A cluster with less than
-//! `min_speech` seconds of speech, or less than [`MIN_SPEAKER_SHARE`] of the stream's,
-//! is not a speaker of its own (a phantom: a noise, a voiceprint blurred by overlap); its
-//! items go to the nearest real speaker. Count hints move the cut instead: the dendrogram
-//! is cut where exactly the wanted number of real speakers exists, closest to the
-//! threshold's cut.
+//! A cluster with less than `min_speech` seconds of speech, or less than
+//! [`MIN_SPEAKER_SHARE`] of the stream's, is not a speaker of its own (a phantom: a noise,
+//! a voiceprint blurred by overlap); its items go to the nearest real speaker. Count hints
+//! move the cut instead: the dendrogram is cut where exactly the wanted number of real
+//! speakers exists, closest to the threshold's (or the gap's) cut, and the same-voice
+//! merge never goes below `min_speakers`.
 //!
 //! Cost: quadratic in the items clustered, so at most [`MAX_AHC_ITEMS`] (those with most
 //! speech) go into the dendrogram; the others join their nearest speaker afterwards.
