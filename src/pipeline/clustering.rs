@@ -336,15 +336,18 @@ mod tests {
     fn count_hints_are_honoured_exactly() {
         let items = voices(4, 8, 16);
         let w = [1.0; 32];
-        for (min, max, expect) in [(2, 2, 2), (6, 6, 6), (1, 3, 3), (5, 20, 5), (1, 20, 4)] {
-            let s = ClusterSettings {
-                min_speakers: min,
-                max_speakers: max,
-                ..settings()
-            };
-            let c = cluster(&items, 16, &w, &s);
-            assert_eq!(speakers(&c), expect, "min {min} max {max}");
-            assert_eq!(c.centroids.len(), expect);
+        for count in [ClusterCount::Threshold, ClusterCount::Gap] {
+            for (min, max, expect) in [(2, 2, 2), (6, 6, 6), (1, 3, 3), (5, 20, 5), (1, 20, 4)] {
+                let s = ClusterSettings {
+                    count,
+                    min_speakers: min,
+                    max_speakers: max,
+                    ..settings()
+                };
+                let c = cluster(&items, 16, &w, &s);
+                assert_eq!(speakers(&c), expect, "{count:?} min {min} max {max}");
+                assert_eq!(c.centroids.len(), expect);
+            }
         }
     }
 
@@ -432,23 +435,5 @@ mod tests {
             ..gap()
         };
         assert_eq!(speakers(&cluster(&items, 16, &[1.0; 40], &two)), 2);
-    }
-
-    #[test]
-    fn count_hints_are_honoured_exactly_with_the_gap_count() {
-        let items = voices(4, 8, 16);
-        let w = [1.0; 32];
-        for (min, max, expect) in [(2, 2, 2), (6, 6, 6), (1, 3, 3), (5, 20, 5), (1, 20, 4)] {
-            let s = ClusterSettings {
-                min_speakers: min,
-                max_speakers: max,
-                ..gap()
-            };
-            assert_eq!(
-                speakers(&cluster(&items, 16, &w, &s)),
-                expect,
-                "min {min} max {max}"
-            );
-        }
     }
 }
